@@ -24,12 +24,22 @@ struct tw_reseg {
 	int done;
 };
 
-/* Start splitting PKT. Returns 0, -EINVAL (not TCP, no L4, truncated, mss 0). */
+/* Start splitting PKT. Returns 0, -EINVAL (not TCP, no L4, truncated, mss 0,
+ * payload not all captured, an IP fragment, an IPv6 extension header that
+ * tw_csum_locate refuses, headers that do not match the IP bytes).
+ * Uses these fields of PKT: ipver, l3, ip_hlen, l4, th_len, payload,
+ * payload_len, payload_caplen, seq, flags, truncated, ip_id, proto; the IP
+ * and TCP header bytes themselves are copied. PKT and its bytes must stay
+ * valid until the last tw_reseg_next. */
 int tw_reseg_init(struct tw_reseg *rs, const struct tw_pkt *pkt, size_t mss);
 
 /* Write the next segment (from the IP header) into BUF. Returns its length,
  * 0 when all segments are out (a packet without payload gives exactly one
- * segment), or -ENOSPC if BUF is too small. */
+ * segment), -ENOSPC if BUF is too small (nothing is consumed: retry with a
+ * larger one), or -EMSGSIZE if the segment would exceed the 65535-byte IP
+ * length (an mss too large for a BIG TCP packet). A SYN stays on the first
+ * segment only and the later ones count its sequence number. URG and the
+ * urgent pointer are copied unchanged. BUF must not overlap the packet. */
 int tw_reseg_next(struct tw_reseg *rs, uint8_t *buf, size_t cap);
 
 #endif
