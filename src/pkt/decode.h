@@ -83,6 +83,12 @@ struct tw_tun {
 	const uint8_t *inner;
 	size_t inner_len;            /* captured bytes of it */
 	int inner_linktype;          /* TW_LT_EN10MB or TW_LT_RAW */
+	/* Added fields (decode.c owner): */
+	bool inner_trunc;            /* the innermost packet is truncated or cut
+	                                (set with or without cfg->decap) */
+	const uint8_t *hdr;          /* raw outermost tunnel header (GRE, VXLAN,
+	                                Geneve + options), for printers */
+	uint16_t hdr_len;            /* its length incl. ERSPAN header / options */
 };
 
 struct tw_pkt {
@@ -165,6 +171,35 @@ void tw_decode_cfg_init(struct tw_decode_cfg *cfg);
  */
 int tw_pkt_decode(const struct tw_decode_cfg *cfg, int linktype, const uint8_t *data,
 		  size_t caplen, size_t wirelen, struct tw_pkt *out);
+
+/* One tunnel header as parsed by tw_tun_parse (the decoder's building block,
+ * also usable by printers on struct tw_tun's hdr/hdr_len). */
+struct tw_tun_hdr {
+	enum tw_encap encap;         /* GRE may come back as ERSPAN1/2/3 */
+	uint16_t hlen;               /* bytes from the header start to the payload */
+	int inner_linktype;          /* TW_LT_EN10MB or TW_LT_RAW */
+	uint16_t proto;              /* GRE / Geneve protocol type, 0x6558 for VXLAN */
+	uint32_t vni;                /* VNI, GRE key or ERSPAN session id */
+	bool has_vni;
+	bool trunc;                  /* ERSPAN T bit */
+	uint8_t vxlan_flags;
+	uint16_t gre_flags;          /* first 16 bits of GRE: C K S bits, version */
+	bool has_seq;
+	uint32_t gre_seq;
+	uint8_t geneve_optlen;       /* Geneve options, bytes (4 * Opt Len) */
+	bool geneve_critical;        /* Geneve C bit */
+	uint8_t erspan_ver;          /* ERSPAN version field: 1 (II), 2 (III) */
+	uint16_t erspan_vlan;
+	uint32_t erspan_index;       /* II: index; III: timestamp */
+	bool erspan_egress;          /* III: D bit */
+};
+
+/* Parse the tunnel header at P (CAPLEN bytes captured). KIND says where it was
+ * found: TW_ENCAP_VXLAN, TW_ENCAP_GENEVE (UDP payload) or TW_ENCAP_GRE (IP
+ * protocol 47 payload; ERSPAN is recognised from the GRE protocol type).
+ * Returns 0, -TW_ETRUNC (header cut short) or -TW_EENCAP (version, flags or
+ * protocol type we do not decode: GRE Ver != 0 or routing, unknown payload). */
+int tw_tun_parse(enum tw_encap kind, const uint8_t *p, size_t caplen, struct tw_tun_hdr *h);
 
 /* Parse TCP option bytes into OPTS (zeroed first). Returns 0 or -TW_EMALFORMED
  * when an option's length runs past the end (what was parsed stays). */
