@@ -1,0 +1,69 @@
+/*
+ * source_int.h - what the capture engines share with the dispatcher
+ * (source.c): the operations table, the common part of a source, and a few
+ * helpers. Not for use outside src/capture/ and its tests.
+ */
+#ifndef TW_CAPTURE_SOURCE_INT_H
+#define TW_CAPTURE_SOURCE_INT_H
+
+#include "capture/source.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+
+#define TW_SRC_DEF_SNAPLEN 262144u
+#define TW_SRC_DEF_BUFFER_KB 32768u
+#define TW_SRC_DEF_BLOCK_TOV_MS 10u
+#define TW_SRC_ERRLEN 512
+
+struct tw_src;
+
+/*
+ * One engine. open() fills src->linktype, src->snaplen, src->engine_priv and,
+ * on failure, src->err (one line naming the file or interface) and returns
+ * -errno / -TW_E*; close() is only called after a successful open().
+ */
+struct tw_src_ops {
+	const char *name;
+	int (*open)(struct tw_src *src, const struct tw_src_cfg *cfg);
+	int (*next)(struct tw_src *src, struct tw_frame *frames, int max, int timeout_ms);
+	int (*stats)(struct tw_src *src, struct tw_src_stats *st);
+	void (*brk)(struct tw_src *src);   /* async-signal-safe */
+	int (*fd)(const struct tw_src *src);
+	void (*close)(struct tw_src *src);
+};
+
+struct tw_src {
+	const struct tw_src_ops *ops;
+	void *priv;                 /* engine state, owned by the engine */
+	int linktype;               /* TW_LT_* */
+	uint32_t snaplen;
+	bool nano;                  /* the source itself has sub-microsecond stamps */
+	char err[TW_SRC_ERRLEN];
+};
+
+extern const struct tw_src_ops tw_src_file_ops;
+extern const struct tw_src_ops tw_src_afpacket_ops;
+extern const struct tw_src_ops tw_src_udp_ops;
+
+/* Write a one-line message into src->err. */
+void tw_src_seterr(struct tw_src *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Compile FILTER (NULL or "" = accept all) for libpcap link type DLT with
+ * SNAPLEN into PROG. On failure writes "bad filter expression '...': ..."
+ * into src->err and returns -EINVAL. */
+int tw_src_compile(struct tw_src *src, int dlt, uint32_t snaplen, const char *filter,
+		   struct bpf_program *prog);
+
+/* libpcap DLT_* value to the LINKTYPE_* value stored in files (TW_LT_*). */
+int tw_src_dlt_to_lt(int dlt);
+
+/*
+ * File engine on an already open stream (the fuzzer uses fmemopen). Takes
+ * ownership of FP (closed by tw_src_close, or here on failure). NAME is used
+ * in messages. Same errors as tw_src_open.
+ */
+int tw_src_open_fp(FILE *fp, const char *name, const char *filter, struct tw_src **out,
+		   char *errbuf, size_t errlen);
+
+#endif
