@@ -11,6 +11,8 @@
 #include "core/err.h"
 #include "pkt/cursor.h"
 
+#include <string.h>
+
 enum {
 	PROTO_TCP = 6,
 	PROTO_UDP = 17,
@@ -27,18 +29,52 @@ static uint32_t fold32(uint64_t s)
 	return (uint32_t)s;
 }
 
+/*
+ * RFC 1071 2(B): the one's-complement sum is byte-order independent, so sum
+ * native-order 32-bit words (unaligned loads through memcpy) into a 64-bit
+ * accumulator and swap the folded 16-bit result once on little-endian hosts.
+ * Summing 32-bit words and folding equals summing 16-bit words modulo 0xffff.
+ */
 uint32_t tw_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t s = sum;
-	size_t i;
+	uint64_t s = 0;
+	uint32_t w32, r;
+	uint16_t w16;
 
-	/* A 64-bit accumulator cannot overflow for any length a packet has. */
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return fold32(s);
+	/* At most 2^33 per step: no overflow below 2^30 bytes. */
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		s += (w >> 32) + (uint32_t)w;
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		memcpy(&w32, p, 4);
+		s += w32;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		s += w16;
+		p += 2;
+		len -= 2;
+	}
+	if (len) /* last odd byte: the high-order byte of a zero-padded word */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		s += p[0];
+#else
+		s += (uint32_t)p[0] << 8;
+#endif
+	r = fold32(s);
+	r = fold32(r); /* exactly 16 bits now */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r = (r >> 8 | r << 8) & 0xffff;
+#endif
+	return fold32((uint64_t)sum + r);
 }
 
 uint16_t tw_csum_fold(uint32_t sum)

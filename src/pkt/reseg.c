@@ -28,6 +28,16 @@ enum {
 	FLAGS_FIRST = TW_TH_CWR | TW_TH_SYN,
 };
 
+size_t tw_reseg_mss(const struct tw_pkt *pkt, size_t mtu, size_t target_mss)
+{
+	size_t hdr = (size_t)pkt->ip_hlen + pkt->th_len, m;
+
+	if (mtu <= hdr)
+		return 0;
+	m = mtu - hdr;
+	return target_mss && target_mss < m ? target_mss : m;
+}
+
 int tw_reseg_init(struct tw_reseg *rs, const struct tw_pkt *pkt, size_t mss)
 {
 	struct tw_csum_loc loc;

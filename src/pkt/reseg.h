@@ -42,4 +42,10 @@ int tw_reseg_init(struct tw_reseg *rs, const struct tw_pkt *pkt, size_t mss);
  * urgent pointer are copied unchanged. BUF must not overlap the packet. */
 int tw_reseg_next(struct tw_reseg *rs, uint8_t *buf, size_t cap);
 
+/* Segment payload size for PKT on a path whose MTU (largest IP packet) is
+ * MTU: min(TARGET_MSS, MTU - ip_hlen - th_len), the rule of linux-net.md 6.3.
+ * TARGET_MSS 0 means no MSS limit. Returns 0 when the headers alone do not
+ * fit in MTU. A packet needs cutting when its payload_len is above this. */
+size_t tw_reseg_mss(const struct tw_pkt *pkt, size_t mtu, size_t target_mss);
+
 #endif

@@ -430,17 +430,22 @@ static void test_incremental32(void **state)
 /* tw_csum_add agrees with the independent reference on random odd/even data. */
 static void test_add_vs_reference(void **state)
 {
-	uint8_t d[1501];
+	uint8_t buf[1501 + 8];
 
 	(void)state;
-	for (int it = 0; it < 500; it++) {
-		size_t len = rnd() % sizeof(d);
+	for (int it = 0; it < 2000; it++) {
+		uint8_t *d = buf + it % 8; /* every alignment */
+		size_t len = it < 64 ? (size_t)it : rnd() % 1501;
+		uint32_t pre = rnd() & 0xffff;
 
 		for (size_t i = 0; i < len; i++)
 			d[i] = (uint8_t)rnd();
 		if (it % 50 == 0)
 			memset(d, it % 100 ? 0xff : 0, len); /* sums of 0 and of 0xffff words */
 		assert_int_equal(tw_csum_fold(tw_csum_add(0, d, len)), ref_csum(d, len));
+		/* A running sum is carried in: ~(pre + sum(d)). */
+		assert_int_equal(tw_csum_fold(tw_csum_add(pre, d, len)),
+				 tw_csum_fold(pre + (uint16_t)~ref_csum(d, len)));
 	}
 }
 

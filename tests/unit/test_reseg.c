@@ -389,6 +389,26 @@ static void test_rejects(void **state)
 	assert_int_equal(tw_reseg_next(&rs, seg, sizeof(seg)), 0);
 }
 
+/* MSS rule: min(target MSS, MTU - IP header - TCP header with options). */
+static void test_mss_rule(void **state)
+{
+	struct tw_pkt pk;
+
+	(void)state;
+	build(4, false, 1, 1, TW_TH_ACK, 10, &pk);
+	assert_int_equal(tw_reseg_mss(&pk, 1500, 0), 1448);   /* 1500 - 20 - 32 */
+	assert_int_equal(tw_reseg_mss(&pk, 1500, 1460), 1448);
+	assert_int_equal(tw_reseg_mss(&pk, 1500, 1388), 1388);
+	assert_int_equal(tw_reseg_mss(&pk, 53, 0), 1);
+	assert_int_equal(tw_reseg_mss(&pk, 52, 0), 0);
+	build(4, true, 1, 1, TW_TH_ACK, 10, &pk);              /* 4 bytes of IP options */
+	assert_int_equal(tw_reseg_mss(&pk, 1500, 0), 1444);
+	build(6, false, 1, 1, TW_TH_ACK, 10, &pk);
+	assert_int_equal(tw_reseg_mss(&pk, 1500, 0), 1428);   /* 1500 - 40 - 32 */
+	build(6, true, 1, 1, TW_TH_ACK, 10, &pk);              /* + 8-byte dest options */
+	assert_int_equal(tw_reseg_mss(&pk, 1420, 0), 1340);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_big_tcp),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_mss_rule),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
