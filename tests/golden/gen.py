@@ -46,14 +46,15 @@ class Rec:
         self.wirelen = len(self.data) if wirelen is None else wirelen
 
 
-def write_pcap(name, linktype, recs, nano=False, snaplen=262144):
+def write_pcap(name, linktype, recs, nano=False, snaplen=262144, order="<"):
+    """order "<" = little endian (x86 writer), ">" = big endian writer."""
     path = os.path.join(OUT, name)
     with open(path, "wb") as f:
         magic = 0xA1B23C4D if nano else 0xA1B2C3D4
-        f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        f.write(struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
         for r in recs:
             frac = r.nsec if nano else r.nsec // 1000
-            f.write(struct.pack("<IIII", r.sec, frac, len(r.data), r.wirelen))
+            f.write(struct.pack(order + "IIII", r.sec, frac, len(r.data), r.wirelen))
             f.write(r.data)
 
 
@@ -66,18 +67,23 @@ def _block(btype, body):
     return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
 
 
-def write_pcapng(name, linktype, recs, snaplen=262144):
-    """SHB + one IDB (default microsecond resolution) + EPBs, little endian."""
+def write_pcapng(name, linktype, recs, snaplen=262144, nano=False):
+    """SHB + one IDB + EPBs, little endian. Microsecond resolution (the
+    default, no option), or with nano an if_tsresol option of 9 (what
+    Wireshark's dumpcap writes)."""
     path = os.path.join(OUT, name)
     shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-    # if_name option (2) "eth0", then opt_endofopt
-    opts = struct.pack("<HH", 2, 4) + _pad4(b"eth0") + struct.pack("<HH", 0, 0)
+    # if_name option (2) "eth0", [if_tsresol (9) = 9], then opt_endofopt
+    opts = struct.pack("<HH", 2, 4) + _pad4(b"eth0")
+    if nano:
+        opts += struct.pack("<HH", 9, 1) + _pad4(b"\x09")
+    opts += struct.pack("<HH", 0, 0)
     idb = struct.pack("<HHI", linktype, 0, snaplen) + opts
     with open(path, "wb") as f:
         f.write(_block(0x0A0D0D0A, shb))
         f.write(_block(0x00000001, idb))
         for r in recs:
-            ts = r.sec * 10**6 + r.nsec // 1000
+            ts = r.sec * 10**9 + r.nsec if nano else r.sec * 10**6 + r.nsec // 1000
             body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(r.data), r.wirelen)
             f.write(_block(0x00000006, body + _pad4(r.data)))
 
@@ -321,8 +327,12 @@ def main():
     tsn = [BASE * 10**9 + 123456789 + i * 1000001 for i in range(len(frames))]
     write_pcap("nano.pcap", LT_EN10MB, [Rec(t, bytes(f)) for t, f in zip(tsn, frames)], nano=True)
 
-    # pcapng, one interface (Ethernet)
+    # pcapng, one interface (Ethernet); and with nanosecond if_tsresol
     write_pcapng("eth_http.pcapng", LT_EN10MB, recs(frames))
+    write_pcapng("nano.pcapng", LT_EN10MB, [Rec(t, bytes(f)) for t, f in zip(tsn, frames)], nano=True)
+
+    # a pcap written on a big-endian machine (byte-swapped headers)
+    write_pcap("be.pcap", LT_EN10MB, recs(frames), order=">")
 
     # TCP corner cases: RST, URG, ECN flags, SACK, window 0, no flags, seq wrap
     t = Conv("10.1.0.1", "10.1.0.2", 40100, 9000, 0xFFFFFF00, 4000000000)

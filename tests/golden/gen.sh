@@ -41,5 +41,7 @@ done <cases.txt
 # -w references that tcpdump writes
 tcpdump -r pcaps/eth_http.pcap -w expected/filter_syn.w.pcap 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null
 tcpdump -r pcaps/vlan.pcap -c 3 -w expected/count3.w.pcap 2>/dev/null
+tcpdump -r pcaps/be.pcap -w expected/big_endian.w.pcap 2>/dev/null
+tcpdump -r pcaps/nano.pcap --nano -w expected/nano.w.pcap 2>/dev/null
 
 echo "gen.sh: $(find pcaps -name '*.pcap*' | wc -l) pcaps, $n expected texts"

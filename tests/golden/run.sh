@@ -130,5 +130,28 @@ while IFS='|' read -r name input targs ref; do
 	result "$name" $ok "$det"
 done <wcases.txt
 
+# ---- stdin and stdout: -r - and -w -
+if selected stdin; then
+	det=$tmp/stdin.det ok=0
+	if ! timeout 60 "$bin" capture -r - -n <pcaps/eth_http.pcap >"$tmp/stdin.out" 2>"$tmp/stdin.err"; then
+		{ echo "exit status not 0"; tail -5 "$tmp/stdin.err"; } >"$det"
+		ok=1
+	elif ! diff -u expected/eth_http.txt "$tmp/stdin.out" >"$det"; then
+		ok=1
+	fi
+	result stdin $ok "$det"
+fi
+if selected stdout.w; then
+	det=$tmp/stdout.det ok=0
+	: >"$det"
+	if ! timeout 60 "$bin" capture -r pcaps/eth_http.pcap -w - >"$tmp/stdout.pcap" 2>"$tmp/stdout.err"; then
+		{ echo "exit status not 0"; tail -5 "$tmp/stdout.err"; } >"$det"
+		ok=1
+	elif ! pcap_same "$tmp/stdout.pcap" pcaps/eth_http.pcap "$det"; then
+		ok=1
+	fi
+	result stdout.w $ok "$det"
+fi
+
 echo "golden: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
