@@ -403,8 +403,14 @@ def main():
     write_pcap("trunc_mirror.pcap", LT_EN10MB,
                [Rec(tt, bytes(outer_udp(vxlan_hdr(42) + bytes(eth(p))[:keep], 4789, 51000 + i)))
                 for i, (tt, p) in enumerate(zip(ts, inner))])
+    # Wire lengths of the inner records: in (a) the packet was whole on the
+    # wire and only the capture cut it, so the inner wire length is the outer
+    # one minus the outer headers (= the inner IP total length; tcpdump shows
+    # "[|http]"). In (b) the mirror sent only 96 bytes, so that is the inner
+    # packet's wire length (tcpdump shows "truncated-ip - N bytes missing!",
+    # as it does for the inner packet of the outer file).
     write_pcap("trunc_mirror.inner.pcap", LT_RAW,
-               [Rec(tt, bytes(p)[:keep - 14], len(bytes(p))) for tt, p in zip(ts, inner)])
+               [Rec(tt, bytes(p)[:keep - 14]) for tt, p in zip(ts, inner)])
     return 0
 
 
