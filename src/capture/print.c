@@ -989,13 +989,13 @@ static void ip6_print(struct tw_printer *pr, struct out *o, const uint8_t *p, si
 			op(o, "frag (%u|%zu) ", fo & 0xfff8, tot > off + 8 ? tot - off - 8 : 0);
 			nh = p[off];
 			off += 8;
-			if (fo & 0xfff8)
+			/* tcpdump stops quietly after a later fragment, or when
+			 * nothing of the next header was captured */
+			if ((fo & 0xfff8) || off >= cap)
 				return;
 		} else {
 			break;
 		}
-		if (off >= cap) /* tcpdump stops quietly when nothing follows */
-			return;
 	}
 	ip_demux(pr, o, &ip, nh, p + off, cap > off ? cap - off : 0, tot - off);
 }
