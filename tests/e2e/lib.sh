@@ -148,10 +148,8 @@ make_pair() {
 # make_bridge_lab: namespaces SW (bridge br0) and ON (replayer / client,
 # 10.10.0.1), TG (target / server, 10.10.0.2), AS (assistant / collector,
 # 10.10.0.3), each with eth0 whose peer is a port of br0. Sets SW ON TG AS.
-# shellcheck disable=SC2034
-ON_IP=10.10.0.1
-TG_IP=10.10.0.2
-AS_IP=10.10.0.3
+# shellcheck disable=SC2034 # used by the scripts that source this file
+ON_IP=10.10.0.1 TG_IP=10.10.0.2 AS_IP=10.10.0.3
 make_bridge_lab() {
 	local n i=1 role
 	ns_new SW sw
