@@ -26,7 +26,7 @@ for bin in build/fuzz/fuzz_*; do
 		-artifact_prefix="$work/$short/crash/" "$corpus" >"$work/$short/log" 2>&1
 	rc=$?
 	ran=$((ran + 1))
-	grep -E '^(stat::number_of_executed_runs|stat::peak_rss_mb)' "$work/$short/log" | sed 's/^/    /'
+	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$work/$short/log" | sed 's/^/    /'
 	if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$work/$short/crash")" ]; then
 		failed+=("$name")
 		echo "fuzz $name: FAILED (exit $rc)"

@@ -446,6 +446,16 @@ static void test_tcp_sack_options(void **state)
 		assert_int_equal(o.nsack, 4);
 		assert_int_equal(o.sack[3][1], 0x1c1d1e1f);
 	}
+	/* Five blocks (only possible outside a real header): four kept. */
+	{
+		uint8_t s5[42] = {0x05, 42};
+		for (int i = 0; i < 40; i++)
+			s5[2 + i] = (uint8_t)i;
+		assert_int_equal(tw_tcp_opts_parse(s5, sizeof(s5), &o), 0);
+		assert_int_equal(o.nsack, 4);
+		assert_int_equal(o.sack[0][0], 0x00010203);
+		assert_int_equal(o.sack[3][1], 0x1c1d1e1f);
+	}
 }
 
 static void test_tcp_options_bad(void **state)
@@ -462,6 +472,8 @@ static void test_tcp_options_bad(void **state)
 			     z1[4] = {0x1e, 0x01, 0, 0};
 	/* MSS with length 3 */
 	static const uint8_t mss3[4] = {0x02, 0x03, 0x05, 0x01};
+	/* timestamp with length 12 */
+	static const uint8_t ts12[12] = {0x08, 0x0c, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0};
 	/* unknown kind 30 (MPTCP), length 4, then window scale */
 	static const uint8_t unk[8] = {0x1e, 0x04, 0xaa, 0xbb, 0x03, 0x03, 0x09, 0x00};
 
@@ -483,6 +495,8 @@ static void test_tcp_options_bad(void **state)
 	assert_int_equal(tw_tcp_opts_parse(z0, sizeof(z0), &o), -TW_EMALFORMED);
 	assert_int_equal(tw_tcp_opts_parse(z1, sizeof(z1), &o), -TW_EMALFORMED);
 	assert_int_equal(tw_tcp_opts_parse(mss3, sizeof(mss3), &o), -TW_EMALFORMED);
+	assert_int_equal(tw_tcp_opts_parse(ts12, sizeof(ts12), &o), -TW_EMALFORMED);
+	assert_false(o.has_ts);
 	assert_false(o.has_mss);
 
 	assert_int_equal(tw_tcp_opts_parse(unk, sizeof(unk), &o), 0);
@@ -753,6 +767,11 @@ static void test_ipv4_options(void **state)
 	memcpy(f, pkt, sizeof(f));
 	f[0] = 0x44;
 	assert_int_equal(dec(f, sizeof(f), TW_LT_RAW, false, &p), -TW_EMALFORMED);
+	f[0] = 0x41;
+	f[9] = 17;                              /* UDP would fit after 4 bytes */
+	assert_int_equal(dec(f, sizeof(f), TW_LT_RAW, false, &p), -TW_EMALFORMED);
+	f[0] = 0x40;
+	assert_int_equal(dec(f, sizeof(f), TW_LT_RAW, false, &p), -TW_EMALFORMED);
 	/* total length smaller than the header */
 	memcpy(f, pkt, sizeof(f));
 	f[3] = 24;
@@ -870,6 +889,13 @@ static void test_fragments(void **state)
 	assert_int_equal(p.frag_off, 1448);
 	assert_int_equal(p.proto, 6);
 	assert_null(p.l4);
+	/* later fragment whose next header is an extension header: not walked */
+	b.b[40] = 60;
+	assert_int_equal(decb(&b, TW_LT_RAW, false, &p), 0);
+	assert_int_equal(p.proto, 60);
+	assert_int_equal(p.ip_hlen, 48);
+	assert_null(p.l4);
+	b.b[40] = 6;
 	/* atomic fragment (offset 0, M = 0): a whole packet */
 	b.b[42] = 0, b.b[43] = 0;
 	assert_int_equal(decb(&b, TW_LT_RAW, false, &p), 0);
@@ -1368,44 +1394,129 @@ static void test_inner_truncated(void **state)
 	}
 }
 
-/*
- * Every prefix of a VXLAN-in-Ethernet TCP frame, copied into a buffer of
- * exactly that size (ASan catches any over-read): decode returns 0 with
- * truncated set, or -TW_ETRUNC; never a whole packet.
- */
-static void test_truncation_every_offset(void **state)
+/* The inner IP packet is whole, but the outer packet was cut inside the
+ * tunnel payload (the inner frame's padding): flagged, never whole. */
+static void test_inner_padding_cut(void **state)
 {
+	struct bld b = {0};
+	struct tw_pkt p;
+	struct tw_decode_cfg cfg;
+
 	(void)state;
+	tw_decode_cfg_init(&cfg);
+	cfg.decap = true;
+	b_outer_udp(&b, 4789);
+	b_vxlan(&b, 5);
+	b_eth(&b, 0x0800);
+	b_inner_tcp4(&b);
+	b_fin(&b);                      /* inner IP length: without the padding */
+	b_be32(&b, 0), b_be32(&b, 0);   /* 8 bytes of inner Ethernet padding */
+	b.nfix = 2;                     /* outer IP and UDP lengths: with it */
+	b_fin(&b);
+	assert_int_equal(tw_pkt_decode(&cfg, TW_LT_EN10MB, b.b, b.n, b.n, &p), 0);
+	assert_false(p.truncated);
+	check_inner_tcp4(&p);
+	assert_int_equal(tw_pkt_decode(&cfg, TW_LT_EN10MB, b.b, b.n - 3, b.n, &p), 0);
+	assert_true(p.truncated);
+	assert_true(p.tun.inner_trunc);
+	assert_int_equal(p.payload_caplen, 5);
+
+	/* SLL capture metadata survives decap. */
+	{
+		static const uint8_t sll[16] = {0, 4, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00};
+		uint8_t f[256];
+
+		memcpy(f, sll, 16);
+		memcpy(f + 16, b.b + 14, b.n - 14);
+		assert_int_equal(tw_pkt_decode(&cfg, TW_LT_SLL, f, b.n + 2, b.n + 2, &p), 0);
+		assert_int_equal(p.sll_pkttype, 4);
+		assert_int_equal(p.linktype, TW_LT_EN10MB);
+		assert_int_equal(p.tun.encap, TW_ENCAP_VXLAN);
+		assert_int_equal(p.dport, 80);
+	}
+}
+
+/*
+ * Every prefix of FRAME, copied into a buffer of exactly that size (ASan
+ * catches any over-read), with and without decap, wire length known or not:
+ * decode returns 0 with truncated set, or -TW_ETRUNC; never a whole packet.
+ */
+static void check_prefixes(const uint8_t *frame, size_t len)
+{
 	for (int decap = 0; decap <= 1; decap++) {
 		for (int wire = 0; wire <= 1; wire++) {
-			for (size_t n = 0; n < sizeof(vxlan_frame); n++) {
+			for (size_t n = 0; n < len; n++) {
 				struct tw_decode_cfg cfg;
 				struct tw_pkt p;
 				uint8_t *f = malloc(n ? n : 1);
 				int rc;
 
 				assert_non_null(f);
-				memcpy(f, vxlan_frame, n);
+				memcpy(f, frame, n);
 				tw_decode_cfg_init(&cfg);
 				cfg.decap = decap;
-				rc = tw_pkt_decode(&cfg, TW_LT_EN10MB, f, n,
-						   wire ? sizeof(vxlan_frame) : n, &p);
+				rc = tw_pkt_decode(&cfg, TW_LT_EN10MB, f, n, wire ? len : n, &p);
 				if (rc != 0 && rc != -TW_ETRUNC)
 					fail_msg("prefix %zu decap %d: rc %d", n, decap, rc);
 				if (rc == 0) {
 					if (!p.truncated)
 						fail_msg("prefix %zu decap %d: whole", n, decap);
 					assert_true(p.l3_caplen < p.ip_len);
-					assert_true(p.payload_caplen < p.payload_len);
+					if (p.payload) {
+						assert_true(p.payload_caplen < p.payload_len);
+						assert_true(p.payload + p.payload_caplen <= f + n);
+					}
 					if (p.tun.encap != TW_ENCAP_NONE)
 						assert_true(p.tun.inner_trunc);
-					if (decap)      /* inner headers whole from here */
-						assert_true(n >= 104 || p.tun.encap == TW_ENCAP_NONE);
 				}
 				free(f);
 			}
 		}
 	}
+}
+
+static void test_truncation_every_offset(void **state)
+{
+	static const uint8_t opt[20] = {
+		0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0, 0, 0, 1,
+		0, 0, 0, 0, 0x01, 0x03, 0x03, 0x07,
+	};
+	struct bld b = {0};
+	struct tw_pkt p;
+
+	(void)state;
+	check_prefixes(vxlan_frame, sizeof(vxlan_frame));
+	/* whole: decodes as whole (the loop above stops one byte short) */
+	assert_int_equal(dec(vxlan_frame, sizeof(vxlan_frame), TW_LT_EN10MB, true, &p), 0);
+	assert_false(p.truncated);
+
+	/* Geneve with options, inner IPv6 SYN with TCP options and payload */
+	b_outer_udp(&b, 6081);
+	b_u8(&b, 0x02), b_u8(&b, 0), b_be16(&b, 0x86dd), b_be32(&b, 0x100);
+	b_be16(&b, 0x0132), b_u8(&b, 1), b_u8(&b, 1), b_be32(&b, 0xfeed);
+	b_ip6(&b, 6, 1, 2);
+	b_tcp(&b, 1, 2, 3, 0, TW_TH_SYN, opt, sizeof(opt));
+	b_str(&b, "abc");
+	b_fin(&b);
+	check_prefixes(b.b, b.n);
+	assert_int_equal(decb(&b, TW_LT_EN10MB, true, &p), 0);
+	assert_false(p.truncated);
+	assert_int_equal(p.opts.mss, 1460);
+
+	/* ERSPAN III with platform bytes, inner Ethernet + VLAN */
+	b = (struct bld){0};
+	b_outer_gre(&b);
+	b_be16(&b, 0x1000), b_be16(&b, 0x22eb), b_be32(&b, 2);
+	b_be16(&b, 0x2000), b_be16(&b, 0x12), b_be32(&b, 0);
+	b_be16(&b, 0), b_be16(&b, 1);
+	b_be32(&b, 0xaaaaaaaa), b_be32(&b, 0xbbbbbbbb);
+	b_eth(&b, 0x8100);
+	b_vlan(&b, 9, 0x0800);
+	b_inner_tcp4(&b);
+	b_fin(&b);
+	check_prefixes(b.b, b.n);
+	assert_int_equal(decb(&b, TW_LT_EN10MB, true, &p), 0);
+	check_inner_tcp4(&p);
 }
 
 int main(void)
@@ -1432,6 +1543,7 @@ int main(void)
 		cmocka_unit_test(test_nested),
 		cmocka_unit_test(test_nested_max),
 		cmocka_unit_test(test_inner_truncated),
+		cmocka_unit_test(test_inner_padding_cut),
 		cmocka_unit_test(test_truncation_every_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
