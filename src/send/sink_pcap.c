@@ -16,6 +16,10 @@
  *  -G -C   names FILE<count> (count from -C, reset when the time rotates); -W
  *          then only makes the -C count a ring, as in tcpdump.
  *
+ * tw_pcapw_write_data: when DATA is the tail of the frame's own buffer (the
+ * inner packet of a tunnel), the bytes the capture cut off the frame count
+ * as missing from it too, so its original length stays right.
+ *
  * "-" writes to stdout (no rotation). Nanosecond files get magic 0xa1b23c4d
  * (the dead handle's precision decides). No allocation per frame; rotation
  * opens files (a syscall per rotation, not per frame).
@@ -256,8 +260,14 @@ int tw_pcapw_write_data(struct tw_pcapw *w, const struct tw_frame *f, const uint
 	h.caplen = len;
 	if (w->cfg.snaplen && h.caplen > w->cfg.snaplen)
 		h.caplen = w->cfg.snaplen;
+	/* Original length: bytes inside the frame's buffer that reach its
+	 * captured end lost what the capture cut off the frame (an inner packet
+	 * of a truncated mirror frame); other bytes are whole. */
 	h.len = len;
-	if (data == f->data && f->wirelen > len)
+	if (f->wirelen > f->caplen && data >= f->data && data <= f->data + f->caplen &&
+	    (size_t)(data - f->data) + len == f->caplen)
+		h.len = len + (f->wirelen - f->caplen);
+	else if (data == f->data && f->wirelen > len)
 		h.len = f->wirelen;
 	pcap_dump((u_char *)w->d, &h, data);
 	w->nframes++;
