@@ -162,6 +162,16 @@ void tw_decode_cfg_init(struct tw_decode_cfg *cfg);
  * Tunnels are always recognised (ports in CFG) and described in out->tun,
  * with tun.inner pointing at the tunnel's payload. With cfg->decap the rest
  * of OUT describes the innermost packet; without it, the outer packet.
+ * With decap, linktype/ethertype/vlan are the innermost frame's (TW_LT_EN10MB
+ * or TW_LT_RAW) while sll_pkttype/sll_ifindex stay the capture's. A tunnel
+ * payload that is cut (outer packet truncated inside it, ERSPAN T bit, inner
+ * IP length > bytes present) gives truncated=true on the inner packet, and
+ * tun.inner_trunc in both modes. CFG may be NULL (defaults).
+ *
+ * Without decap, a tunnel header that is cut or undecodable leaves the packet
+ * described as plain UDP/GRE (tun.encap NONE, return 0); with decap it
+ * returns -TW_ETRUNC / -TW_EENCAP, and an inner error (-TW_ENOTIP for ARP
+ * inside VXLAN...) is returned with OUT describing the outer packet.
  *
  * Returns 0 when an IP header was decoded (out->l4 may still be NULL),
  * -TW_ENOTIP for frames that carry no IP (ARP...), -TW_ETRUNC when a header
