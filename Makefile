@@ -36,6 +36,13 @@ CFLAGS   += -std=gnu17 $(OPT) $(WARN) -fPIE
 LDFLAGS  += -pie $(LDSAN) -Wl,-z,relro,-z,now
 LDLIBS   += $(PCAP_LIBS) -lm
 
+# V=1 shows full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 VERSION := 0.1.0-$(VERSION)
 
@@ -51,18 +58,21 @@ all: $(O)/tcptwin
 
 $(O)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(O)/libtw.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(O)/tcptwin: $(O)/obj/src/main.o $(O)/libtw.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/%: tests/unit/%.c $(O)/libtw.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(O)/libtw.a $(LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(O)/libtw.a $(LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 
@@ -79,7 +89,8 @@ FUZZ_CFLAGS := -std=gnu17 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOUR
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS)
 fuzz-run: fuzz
 	bash tests/fuzz/run.sh $(FUZZ_TIME)
 
