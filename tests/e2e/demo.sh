@@ -70,7 +70,7 @@ if vxlan_mirror "$TG" "$AS_IP" 8080 42 2>"$TW_TMP/mirror.err"; then
 	stop_wait "$MIR" INT || true
 	echo "  inner packets received by the collector:"
 	head -12 "$TW_TMP/MIR.out"
-	grep -v 'listening on' "$TW_TMP/MIR.err" | sed 's/^/  /'
+	grep -v -e 'listening on' -e 'verbose output suppressed' "$TW_TMP/MIR.err" | sed 's/^/  /'
 else
 	echo "  (skipped: $(head -1 "$TW_TMP/mirror.err"))"
 fi

@@ -39,7 +39,7 @@ expect_file_error "$TW_TMP/short-header.pcap" -r "$TW_TMP/short-header.pcap" -n
 cut=$((24 + 3 * 16 + 74 + 74 + 66 + 16 + 40))
 head -c "$cut" "$G/eth_http.pcap" >"$TW_TMP/truncated.pcap"
 expect_file_error "$TW_TMP/truncated.pcap" -r "$TW_TMP/truncated.pcap" -n
-want=$({ TZ=UTC tcpdump -r "$TW_TMP/truncated.pcap" -n 2>/dev/null || true; } | wc -l)
+want=$({ TZ=UTC timeout 60 tcpdump -r "$TW_TMP/truncated.pcap" -n 2>/dev/null || true; } | wc -l)
 got=$(wc -l <"$TW_TMP/out")
 [ "$want" -eq 3 ] || bad "tcpdump printed $want packets of the truncated file, the test expects 3"
 [ "$got" -eq "$want" ] || bad "truncated file: $got packets printed before the error, tcpdump prints $want"
@@ -119,7 +119,7 @@ got=$(grep -c ': Flags \[' "$TW_TMP/C5.out" || true)
 echo "  -c 5 live printed $got lines; stats: $(stats_get "$TW_TMP/C5.err" captured) captured"
 [ "$got" -eq 5 ] || bad "-c 5 live printed $got packet lines"
 [ "$(stats_get "$TW_TMP/C5.err" captured)" = 5 ] || bad "-c 5 live: statistics do not say 5 packets captured"
-got=$(tcpdump -r "$TW_TMP/c7.pcap" -n 2>/dev/null | wc -l)
+got=$(timeout 60 tcpdump -r "$TW_TMP/c7.pcap" -n 2>/dev/null | wc -l)
 echo "  -c 7 -w live wrote $got packets"
 [ "$got" -eq 7 ] || bad "-c 7 -w live wrote $got packets"
 [ "$(stats_get "$TW_TMP/C7.err" captured)" = 7 ] || bad "-c 7 live: statistics do not say 7 packets captured"

@@ -32,7 +32,7 @@ traffic() {
 }
 
 # npk FILE: packets in FILE
-npk() { { tcpdump -r "$1" -n 2>/dev/null || true; } | wc -l; }
+npk() { { timeout 60 tcpdump -r "$1" -n 2>/dev/null || true; } | wc -l; }
 
 # compare_sets NAME SIZE: names, per-file counts, sizes
 compare_sets() {

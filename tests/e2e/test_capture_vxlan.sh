@@ -57,8 +57,8 @@ lt=$(od -An -tu4 -j20 -N4 "$F" | tr -d ' ')
 [ "$lt" = 101 ] || fail "link type of $F is $lt, want 101 (LINKTYPE_RAW)"
 
 c2s="src host $ON_IP and tcp dst port 8080"
-tcpdump -r "$TW_TMP/server.pcap" -nn -S "$c2s" 2>/dev/null | cut -d' ' -f2- | sort >"$TW_TMP/server.c2s"
-tcpdump -r "$F" -nn -S "$c2s" 2>"$TW_TMP/mirror.rd" | cut -d' ' -f2- | sort >"$TW_TMP/mirror.c2s" ||
+timeout 60 tcpdump -r "$TW_TMP/server.pcap" -nn -S "$c2s" 2>/dev/null | cut -d' ' -f2- | sort >"$TW_TMP/server.c2s"
+timeout 60 tcpdump -r "$F" -nn -S "$c2s" 2>"$TW_TMP/mirror.rd" | cut -d' ' -f2- | sort >"$TW_TMP/mirror.c2s" ||
 	{ cat "$TW_TMP/mirror.rd"; fail "tcpdump cannot read $F"; }
 ns=$(wc -l <"$TW_TMP/server.c2s")
 nm=$(wc -l <"$TW_TMP/mirror.c2s")
@@ -72,7 +72,7 @@ if [ "$missing" -ne 0 ]; then
 	fail "$missing client->server segments seen by the server are not in the mirror file"
 fi
 # and the server->client side is there too (not compared line by line)
-s2c=$(tcpdump -r "$F" -nn "src host $TG_IP and tcp src port 8080" 2>/dev/null | wc -l)
+s2c=$(timeout 60 tcpdump -r "$F" -nn "src host $TG_IP and tcp src port 8080" 2>/dev/null | wc -l)
 [ "$s2c" -gt 0 ] || fail "no server->client packets in the mirror file"
 log "all $ns client->server segments present; $s2c server->client packets"
 echo "PASS"
