@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/golden/gen.sh - regenerates the golden inputs and expected outputs:
 # pcaps/ with gen.py (scapy), then expected/NAME.txt for every line of
-# cases.txt with tcpdump, and the tcpdump-written references of wcases.txt.
+# cases.txt with tcpdump (and expected/NAME.banner, tcpdump's "reading from
+# file" line, where tcptwin reads the same file), and the tcpdump-written references of wcases.txt.
 # Run it only when a case is added or changed, check the diff, commit.
 # It never runs tcptwin.
 set -euo pipefail
@@ -10,7 +11,7 @@ export TZ=UTC
 
 /usr/bin/python3 gen.py
 mkdir -p expected
-rm -f expected/*.txt expected/*.pcap
+rm -f expected/*.txt expected/*.pcap expected/*.banner
 
 # split_args "ARGS": fills array A; everything after "--" is one argument
 split_args() {
@@ -34,7 +35,12 @@ while IFS='|' read -r name _input _targs ref dargs; do
 	[[ -z $name || $name == \#* ]] && continue
 	ref=$(trim "$ref")
 	split_args "$(trim "$dargs")"
-	tcpdump -r "pcaps/$ref" "${A[@]}" >"expected/$name.txt" 2>/dev/null
+	tcpdump -r "pcaps/$ref" "${A[@]}" >"expected/$name.txt" 2>"expected/$name.err"
+	# the "reading from file" banner, when tcptwin reads the same file
+	if [ "$ref" = "$(trim "$_input")" ]; then
+		grep '^reading from file ' "expected/$name.err" >"expected/$name.banner"
+	fi
+	rm -f "expected/$name.err"
 	n=$((n + 1))
 done <cases.txt
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/golden/run.sh - golden tests of `tcptwin capture -r`: for every line of
 # cases.txt, runs TZ=UTC $TW_BIN capture -r pcaps/INPUT ARGS and diffs stdout
-# with expected/NAME.txt (tcpdump 4.99's output, made once by gen.sh); for
+# with expected/NAME.txt (tcpdump 4.99's output, made once by gen.sh), and
+# the "reading from file" line on stderr with expected/NAME.banner; for
 # every line of wcases.txt, runs capture -r ... -w OUT and compares OUT with
 # the reference pcap record by record. Prints "PASS name" or "FAIL name" and
 # the diff. Needs no root and no network. It does not regenerate anything.
@@ -66,6 +67,10 @@ while IFS='|' read -r name input targs _ref _dargs; do
 		{ echo "exit $rc: $bin capture -r pcaps/$input ${A[*]}"; tail -5 "$err"; } >"$det"
 		ok=1
 	elif ! diff -u "expected/$name.txt" "$out" >"$det"; then
+		ok=1
+	elif [ -f "expected/$name.banner" ] &&
+		! diff -u "expected/$name.banner" <(grep '^reading from file ' "$err") >"$det"; then
+		echo "(stderr banner differs)" >>"$det"
 		ok=1
 	fi
 	if grep -q 'ERROR: \(Address\|Undefined\|Leak\)Sanitizer\|runtime error:' "$err"; then
