@@ -6,7 +6,8 @@
 # every line of wcases.txt, runs capture -r ... -w OUT and compares OUT with
 # the reference pcap record by record. Prints "PASS name" or "FAIL name" and
 # the diff. Needs no root and no network. It does not regenerate anything.
-# TW_BIN: binary under test (default build/tcptwin); TW_ONLY: regex on names.
+# TW_BIN: binary under test (default build/tcptwin); GOLDEN_ONLY: regex on case
+# names (TW_ONLY, which tests/run.sh uses to pick scripts, is not looked at).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,7 +35,7 @@ split_args() {
 
 trim() { local x=$1; x=${x#"${x%%[![:space:]]*}"}; x=${x%"${x##*[![:space:]]}"}; printf '%s' "$x"; }
 
-selected() { [[ -z ${TW_ONLY:-} || $1 =~ $TW_ONLY ]]; }
+selected() { [[ -z ${GOLDEN_ONLY:-} || $1 =~ $GOLDEN_ONLY ]]; }
 
 result() { # name ok(0/1) detail-file
 	if [ "$2" -eq 0 ]; then
