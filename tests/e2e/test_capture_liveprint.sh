@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/test_capture_liveprint.sh - live printing and signals, against
 # tcpdump on the same traffic.
-# 1. `tcpdump -i eth0 -nn -S` and `tcptwin capture -i eth0 -n -S` run at the
-#    same time in the server namespace while ab runs. Asserts: the same stderr
+# 1. `tcpdump -i IF -nn -S` and `tcptwin capture -i IF -n -S` run at the
+#    same time in the server namespace while ab runs, for IF = eth0 and any. Asserts: the same stderr
 #    banner (program name aside); the same multiset of packet lines without
 #    their timestamps (two sockets stamp and order packets independently, so
 #    times and the order of near-simultaneous packets may differ; if tcpdump
@@ -26,51 +26,59 @@ bad() { echo "  FAIL: $*"; errors=$((errors + 1)); }
 make_pair CLI SRV
 nginx_start NGINX "$SRV" "$SRV_IP" 8080
 
-log "1. live printing, tcpdump and tcptwin side by side"
-start_capture TD "$SRV" 120 tcpdump -B 65536 -i eth0 -nn -S tcp port 8080
-start_capture TW "$SRV" 120 "$TW_BIN" capture -i eth0 -n -S tcp port 8080
-T_STEP=120 nsx "$CLI" ab -q -c 10 -n 500 "http://$SRV_IP:8080/10k.bin" >/dev/null
-nsx "$CLI" curl -sf -o /dev/null "http://$SRV_IP:8080/200k.bin"
-sleep 1.5
-stop_wait "$TD" INT || bad "tcpdump failed"
-rc=0
-stop_wait "$TW" INT || rc=$?
-[ "$rc" -eq 0 ] || bad "tcptwin exit $rc after SIGINT"
-sed 's/^/  tcptwin: /' "$TW_TMP/TW.err"
+# live_pair IFACE: tcpdump and tcptwin print IFACE side by side; compare
+live_pair() {
+	local ifc=$1 rc=0 ntd ntw td_drop bad_ts c d
+	start_capture TD "$SRV" 120 tcpdump -B 65536 -i "$ifc" -nn -S tcp port 8080
+	start_capture TW "$SRV" 120 "$TW_BIN" capture -i "$ifc" -n -S tcp port 8080
+	T_STEP=120 nsx "$CLI" ab -q -c 10 -n 500 "http://$SRV_IP:8080/10k.bin" >/dev/null
+	nsx "$CLI" curl -sf -o /dev/null "http://$SRV_IP:8080/200k.bin"
+	sleep 1.5
+	stop_wait "$TD" INT || bad "-i $ifc: tcpdump failed"
+	stop_wait "$TW" INT || rc=$?
+	[ "$rc" -eq 0 ] || bad "-i $ifc: tcptwin exit $rc after SIGINT"
+	sed 's/^/  tcptwin: /' "$TW_TMP/TW.err"
 
-# banner: the lines before the statistics, with the program name replaced
-head -2 "$TW_TMP/TD.err" | sed 's/^tcpdump:/tcptwin:/' >"$TW_TMP/banner.td"
-head -2 "$TW_TMP/TW.err" >"$TW_TMP/banner.tw"
-diff -u "$TW_TMP/banner.td" "$TW_TMP/banner.tw" || bad "stderr banner differs from tcpdump's"
+	# banner: the lines before the statistics, with the program name replaced
+	# (tcpdump's "tcpdump: data link type LINUX_SLL2" line for -i any aside)
+	grep -v '^tcpdump: data link type' "$TW_TMP/TD.err" | head -2 | sed 's/^tcpdump:/tcptwin:/' >"$TW_TMP/banner.td"
+	head -2 "$TW_TMP/TW.err" >"$TW_TMP/banner.tw"
+	diff -u "$TW_TMP/banner.td" "$TW_TMP/banner.tw" || bad "-i $ifc: stderr banner differs from tcpdump's"
 
-tcp_lines "$TW_TMP/TD.out" | cut -d' ' -f2- | sort >"$TW_TMP/td.sorted"
-tcp_lines "$TW_TMP/TW.out" | cut -d' ' -f2- | sort >"$TW_TMP/tw.sorted"
-ntd=$(wc -l <"$TW_TMP/td.sorted")
-ntw=$(wc -l <"$TW_TMP/tw.sorted")
-echo "  TCP lines: tcpdump $ntd, tcptwin $ntw"
-[ "$ntd" -ge 4000 ] || bad "tcpdump printed only $ntd lines"
-td_drop=$(stats_get "$TW_TMP/TD.err" 'dropped by kernel')
-if [ "${td_drop:-0}" -eq 0 ]; then
-	if ! diff "$TW_TMP/td.sorted" "$TW_TMP/tw.sorted" >"$TW_TMP/lines.diff"; then
-		head -20 "$TW_TMP/lines.diff"
-		bad "printed packets differ from tcpdump's ($(grep -c '^[<>]' "$TW_TMP/lines.diff") lines)"
+	tcp_lines "$TW_TMP/TD.out" | cut -d' ' -f2- | sort >"$TW_TMP/td.sorted"
+	tcp_lines "$TW_TMP/TW.out" | cut -d' ' -f2- | sort >"$TW_TMP/tw.sorted"
+	ntd=$(wc -l <"$TW_TMP/td.sorted")
+	ntw=$(wc -l <"$TW_TMP/tw.sorted")
+	echo "  TCP lines: tcpdump $ntd, tcptwin $ntw"
+	[ "$ntd" -ge 4000 ] || bad "-i $ifc: tcpdump printed only $ntd lines"
+	td_drop=$(stats_get "$TW_TMP/TD.err" 'dropped by kernel')
+	if [ "${td_drop:-0}" -eq 0 ]; then
+		if ! diff "$TW_TMP/td.sorted" "$TW_TMP/tw.sorted" >"$TW_TMP/lines.diff"; then
+			head -20 "$TW_TMP/lines.diff"
+			bad "-i $ifc: printed packets differ from tcpdump's ($(grep -c '^[<>]' "$TW_TMP/lines.diff") lines)"
+		fi
+	else
+		# the reference lost packets (a loaded machine): what it has must be in ours
+		echo "  (tcpdump dropped $td_drop packets: checking that its lines are a subset)"
+		comm -23 "$TW_TMP/td.sorted" "$TW_TMP/tw.sorted" >"$TW_TMP/lines.diff"
+		if [ -s "$TW_TMP/lines.diff" ]; then
+			head -20 "$TW_TMP/lines.diff"
+			bad "-i $ifc: $(wc -l <"$TW_TMP/lines.diff") lines printed by tcpdump are not printed by tcptwin"
+		fi
 	fi
-else
-	# the reference lost packets (a loaded machine): what it has must be in ours
-	echo "  (tcpdump dropped $td_drop packets: checking that its lines are a subset)"
-	comm -23 "$TW_TMP/td.sorted" "$TW_TMP/tw.sorted" >"$TW_TMP/lines.diff"
-	if [ -s "$TW_TMP/lines.diff" ]; then
-		head -20 "$TW_TMP/lines.diff"
-		bad "$(wc -l <"$TW_TMP/lines.diff") lines printed by tcpdump are not printed by tcptwin"
-	fi
-fi
-# every line starts with a time stamp in tcpdump's format
-bad_ts=$(grep -cvE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$TW_TMP/TW.out" || true)
-[ "$bad_ts" -eq 0 ] || bad "$bad_ts lines without a HH:MM:SS.uuuuuu time stamp"
-c=$(stats_get "$TW_TMP/TW.err" captured)
-d=$(stats_get "$TW_TMP/TW.err" 'dropped by kernel')
-[ "${c:-x}" = "$ntw" ] || bad "statistics say ${c:-nothing} captured, $ntw lines printed"
-[ "${d:-x}" = 0 ] || bad "statistics say ${d:-nothing} dropped by kernel"
+	# every line starts with a time stamp in tcpdump's format
+	bad_ts=$(grep -cvE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$TW_TMP/TW.out" || true)
+	[ "$bad_ts" -eq 0 ] || bad "-i $ifc: $bad_ts lines without a HH:MM:SS.uuuuuu time stamp"
+	c=$(stats_get "$TW_TMP/TW.err" captured)
+	d=$(stats_get "$TW_TMP/TW.err" 'dropped by kernel')
+	[ "${c:-x}" = "$ntw" ] || bad "-i $ifc: statistics say ${c:-nothing} captured, $ntw lines printed"
+	[ "${d:-x}" = 0 ] || bad "-i $ifc: statistics say ${d:-nothing} dropped by kernel"
+}
+
+log "1a. live printing on eth0, tcpdump and tcptwin side by side"
+live_pair eth0
+log "1b. live printing on any (Linux cooked v2: interface and direction)"
+live_pair any
 
 log "2. signals: SIGUSR1, SIGUSR2, SIGTERM on capture -w"
 F=$TW_TMP/sig.pcap
