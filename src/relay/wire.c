@@ -691,7 +691,7 @@ int tw_wire_hello_answer(const struct tw_wire_hello *local, const struct tw_wire
 			      role_name(peer->role), peer->role);
 	lo = local->ver_min > peer->ver_min ? local->ver_min : peer->ver_min;
 	hi = local->ver_max < peer->ver_max ? local->ver_max : peer->ver_max;
-	if (lo > hi || peer->ver_min > peer->ver_max)
+	if (lo > hi)   /* also when the peer's own range is empty */
 		return refuse(reason, reason_cap, TW_WIRE_REFUSE_VERSION,
 			      "wire version mismatch: copy %s speaks %u-%u, intercept %s speaks %u-%u; "
 			      "run the same tcptwin release on both hosts",

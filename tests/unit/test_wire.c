@@ -696,6 +696,13 @@ static void test_record_errors(void **state)
 	MUT(ref_reply, 51, 1, -TW_EMALFORMED);         /* reserved byte after wscale */
 	MUT(ref_reply, 8 + 4 + 48 + 24, 0x06, -TW_EMALFORMED); /* record 2 carries 1540 > 1500 */
 	MUT(ref_stats, 14, 1, -TW_EMALFORMED);         /* counter reserved */
+	/* Record 2 of ref_reply alone, payload length 3 < 4 bytes carried (all
+	 * present, so only the length check can catch it). */
+	memcpy(b, "TW\x07\x00\x00\x00\x00\x58\x00\x01\x00\x00", 12);
+	memcpy(b + 12, ref_reply + 60, 84);
+	decode_ok(b, 96, &msg2);
+	b[12 + 22] = 0, b[12 + 23] = 3;
+	assert_non_null(strstr(decode_err(b, 96, -TW_EMALFORMED), "payload"));
 	MUT(ref_stats, 8, 1, -TW_EMALFORMED);          /* 258 counters > limit */
 	MUT(ref_keepalive, 8, 2, -TW_EMALFORMED);      /* pong 2 */
 	MUT(ref_keepalive, 10, 1, -TW_EMALFORMED);     /* reserved */
@@ -837,6 +844,26 @@ static void test_batch_builder(void **state)
 	assert_int_equal(tw_wire_batch_add_reply(&b, &msg.u.reply.r[1]), 0);
 	assert_int_equal(tw_wire_batch_add_reply(&b, &msg.u.reply.r[1]), -ENOSPC);
 	assert_int_equal(tw_wire_batch_end(&b), 12 + 84);
+	/* A reply that does not fit the buffer leaves the frame as it was. */
+	assert_int_equal(tw_wire_batch_begin(&b, buf, 12 + 84 + 83, TW_WIRE_REPLY), 0);
+	assert_int_equal(tw_wire_batch_add_reply(&b, &msg.u.reply.r[1]), 0);
+	assert_int_equal(tw_wire_batch_add_reply(&b, &msg.u.reply.r[1]), -ENOSPC);
+	msg.u.reply.r[0].ipver = 5;
+	assert_int_equal(tw_wire_batch_add_reply(&b, &msg.u.reply.r[0]), -EINVAL);
+	assert_int_equal(tw_wire_reply_size(&msg.u.reply.r[0]), 0);
+	n = tw_wire_batch_end(&b);
+	assert_int_equal(n, 12 + 84);
+	decode_ok(buf, (size_t)n, &msg2);
+	assert_int_equal(msg2.u.reply.n, 1);
+	/* Tuple count limit. */
+	assert_int_equal(tw_wire_batch_begin(&b, buf, sizeof(buf), TW_WIRE_REGISTER), 0);
+	for (int i = 0; i < TW_WIRE_MAX_TUPLES; i++)
+		assert_int_equal(tw_wire_batch_add_tuple(&b, &t4), 0);
+	assert_int_equal(tw_wire_batch_add_tuple(&b, &t4), -ENOSPC);
+	n = tw_wire_batch_end(&b);
+	assert_int_equal(n, 12 + TW_WIRE_MAX_TUPLES * 14);
+	decode_ok(buf, (size_t)n, &msg2);
+	assert_int_equal(msg2.u.reg.n, TW_WIRE_MAX_TUPLES);
 }
 
 /* The copy's HELLO from fill_hello against an intercept's settings. */
