@@ -42,6 +42,7 @@ struct ipctx {
 	int ver;
 	const uint8_t *src, *dst;        /* 4 or 16 bytes */
 	bool direct;                     /* transport header follows the IP header at once */
+	bool fragmented;                 /* first fragment: the transport length runs past it */
 };
 
 void tw_prn_op(struct tw_prn_out *o, const char *fmt, ...)
@@ -510,11 +511,13 @@ static void udp_print(struct tw_printer *pr, struct tw_prn_out *o, const struct 
 		tw_prn_op(o, "truncated-udplength %u", ulen);
 		return;
 	}
-	if (ulen > len) {
+	/* a first fragment carries only part of the datagram: print what is
+	 * there, as tcpdump does (its udp_print is told "fragmented") */
+	if (ulen > len && !ip->fragmented) {
 		tw_prn_op(o, "truncated-udp - %zu bytes missing!", ulen - len);
 		return;
 	}
-	len = ulen - 8u;
+	len = (ulen < len ? ulen : len) - 8u;
 	cap -= 8;
 	if (cap > len)
 		cap = len;
@@ -596,6 +599,7 @@ void tw_prn_ip4(struct tw_printer *pr, struct tw_prn_out *o, const uint8_t *p, s
 	ip.dst = p + 16;
 	uint16_t frag = tw_load_be16(p + 6);
 	if ((frag & 0x1fff) == 0) {
+		ip.fragmented = (frag & 0x2000) != 0;
 		ip_demux(pr, o, &ip, p[9], p + hlen, cap - hlen, tot - hlen);
 	} else {
 		addrs_prefix(o, &ip);
@@ -650,6 +654,7 @@ void tw_prn_ip6(struct tw_printer *pr, struct tw_prn_out *o, const uint8_t *p, s
 				  tot > off + 8 ? tot - off - 8 : 0);
 			nh = p[off];
 			off += 8;
+			ip.fragmented = true;
 			/* tcpdump stops quietly after a later fragment, or when
 			 * nothing of the next header was captured */
 			if ((fo & 0xfff8) || off >= cap)

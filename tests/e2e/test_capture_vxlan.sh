@@ -10,7 +10,8 @@
 # ports, flags, absolute seq/ack, win, options, length), as printed by
 # `tcpdump -r -nn -S`; the collector sent no ICMP port-unreachable (the
 # listener really holds UDP 4789); the capture exits 0 on SIGINT with its
-# statistics lines. Server->client segments are not compared: TSO
+# statistics lines; and reading the raw mirror (outer) pcap with
+# `capture -r --decap -n -S` prints exactly tcpdump's inner lines. Server->client segments are not compared: TSO
 # super-packets mirrored on egress may be split differently in the tunnel.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -29,6 +30,8 @@ F=$TW_TMP/mirror.pcap
 log "collector: $TW_BIN capture -i vxlan:4789 --decap -w $F (in $AS)"
 start_capture COL "$AS" 300 "$TW_BIN" capture -i vxlan:4789 --decap -w "$F"
 start_capture REF "$TG" 300 tcpdump -i eth0 -w "$TW_TMP/server.pcap" tcp port 8080
+# the raw mirror as it arrives (outer Ethernet/IP/UDP/VXLAN), for the -r --decap check below
+start_capture RAW "$AS" 300 tcpdump -i eth0 -w "$TW_TMP/outer.pcap" udp dst port 4789
 nsx "$AS" nstat -n >/dev/null   # reset nstat's history: the next call shows the delta
 
 log "traffic: curl x 3, ab -c 10 -n 500, ab -n 10 on 200 KB"
@@ -46,6 +49,7 @@ nsx "$TG" ip -s link show vx0 >"$TW_TMP/vx0.txt"
 rc=0
 stop_wait "$COL" INT || rc=$?
 stop_wait "$REF" INT || fail "tcpdump on the server failed"
+stop_wait "$RAW" INT || fail "tcpdump on the collector failed"
 cat "$TW_TMP/COL.err"
 [ "$rc" -eq 0 ] || fail "collector exited $rc after SIGINT"
 [ -n "$(stats_get "$TW_TMP/COL.err" captured)" ] || fail "collector printed no statistics"
@@ -75,4 +79,31 @@ fi
 s2c=$(timeout 60 tcpdump -r "$F" -nn "src host $TG_IP and tcp src port 8080" 2>/dev/null | wc -l)
 [ "$s2c" -gt 0 ] || fail "no server->client packets in the mirror file"
 log "all $ns client->server segments present; $s2c server->client packets"
+
+# Reading the raw mirror file: `tcptwin capture -r F --decap -n -S` prints, for
+# every packet, the inner line that tcpdump prints under its VXLAN line
+# (tcpdump: "TIME IP outer > outer: VXLAN, flags [I] (0x08), vni 42" then
+# "IP inner..." on the next line; tcptwin --decap: "TIME IP inner...").
+tcpdump -r "$TW_TMP/outer.pcap" -nn -S 2>/dev/null >"$TW_TMP/outer.td"
+grep -c 'VXLAN, flags \[I\] (0x08), vni 42$' "$TW_TMP/outer.td" >"$TW_TMP/outer.nvx" || true
+awk '/VXLAN, flags/ { want = 1; next } want { print; want = 0 }' "$TW_TMP/outer.td" >"$TW_TMP/outer.inner"
+"$TW_BIN" capture -r "$TW_TMP/outer.pcap" --decap -n -S 2>"$TW_TMP/outer.err" |
+	cut -d' ' -f2- >"$TW_TMP/outer.tw" || { cat "$TW_TMP/outer.err"; fail "tcptwin -r --decap failed"; }
+nvx=$(cat "$TW_TMP/outer.nvx")
+ntw=$(wc -l <"$TW_TMP/outer.tw")
+[ "$nvx" -ge 3000 ] || fail "raw mirror file has only $nvx VXLAN packets"
+[ "$nvx" -eq "$ntw" ] || fail "tcpdump shows $nvx VXLAN packets, tcptwin --decap printed $ntw lines"
+if ! diff -u "$TW_TMP/outer.inner" "$TW_TMP/outer.tw" >"$TW_TMP/outer.diff"; then
+	head -20 "$TW_TMP/outer.diff"
+	fail "tcptwin -r --decap differs from tcpdump's inner lines"
+fi
+log "-r --decap: $ntw inner lines identical to tcpdump's"
+# and without --decap the whole file prints as tcpdump prints it (outer VXLAN
+# line, inner line; first fragments of oversize mirror packets included)
+"$TW_BIN" capture -r "$TW_TMP/outer.pcap" -n -S 2>/dev/null >"$TW_TMP/outer.tw2"
+if ! diff -u "$TW_TMP/outer.td" "$TW_TMP/outer.tw2" >"$TW_TMP/outer.diff2"; then
+	head -20 "$TW_TMP/outer.diff2"
+	fail "tcptwin -r of the raw mirror differs from tcpdump -r"
+fi
+log "-r: $(wc -l <"$TW_TMP/outer.td") lines identical to tcpdump's"
 echo "PASS"
