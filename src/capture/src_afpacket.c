@@ -10,11 +10,14 @@
  *
  * What the frames look like:
  *  - Ethernet and loopback devices: SOCK_RAW, LINKTYPE_ETHERNET. VLAN tags
- *    the kernel (or the NIC) stripped are put back from tp_vlan_tci.
+ *    the kernel (or the NIC) stripped are put back from tp_vlan_tci (the
+ *    kernel filter sees the frame without them, so "vlan" in a filter does
+ *    not match such frames; "udp port 53" does).
  *  - "any": SOCK_DGRAM, and a 20-byte LINUX_SLL2 header is built in front of
  *    each packet from its sockaddr_ll (what tcpdump 4.99 does for -i any).
  *    The BPF filter runs in user space on that frame, since the kernel runs
- *    socket filters on the bare network-layer packet there.
+ *    socket filters on the bare network-layer packet there. VLAN tags are
+ *    not shown there (tcpdump 4.99 does not show them either).
  *  - other devices (tun, wireguard, GRE...): SOCK_DGRAM, raw IP
  *    (LINKTYPE_RAW); non-IP packets are skipped.
  * Both headers and tags are written in place, in front of the packet inside
@@ -60,7 +63,7 @@
 
 #define SLL2_LEN 20
 #define VLAN_LEN 4
-#define RESERVE (SLL2_LEN + VLAN_LEN)
+#define RESERVE SLL2_LEN  /* >= VLAN_LEN too */
 #define HDRLEN (TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + sizeof(struct sockaddr_ll))
 #define BLOCK_MAX (1u << 20)
 #define FRAME_SIZE 2048u  /* V3 ignores frames, but the geometry must add up */
@@ -155,7 +158,7 @@ static int setup_ring(struct tw_src *src, const struct tw_src_cfg *cfg)
 	v = TPACKET_V3;
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) == -1)
 		return afp_errno(src, "PACKET_VERSION TPACKET_V3");
-	/* room in front of each packet for an SLL2 header and a VLAN tag */
+	/* room in front of each packet for an SLL2 header or a VLAN tag */
 	v = RESERVE;
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_RESERVE, &v, sizeof(v)) == -1)
 		return afp_errno(src, "PACKET_RESERVE");
@@ -359,33 +362,22 @@ static void release_held(struct afp_src *a)
 	}
 }
 
-/* Put the VLAN tag the kernel moved into the ring header back into the
- * frame at *DATA; false when it cannot (never, given PACKET_RESERVE). */
-static bool put_vlan(struct afp_src *a, const struct tpacket3_hdr *h, uint8_t **data,
-		     uint32_t *cap, uint32_t *len, uint32_t headroom)
+/* Put the VLAN tag the kernel moved into the ring header back in front of
+ * the EtherType of the Ethernet frame at *DATA; false when it cannot (never
+ * with PACKET_RESERVE, checked anyway). */
+static bool put_vlan(const struct tpacket3_hdr *h, uint8_t **data, uint32_t *cap, uint32_t *len,
+		     uint32_t headroom)
 {
 	uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) && h->hv1.tp_vlan_tpid ?
 			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
 	uint8_t *d = *data;
 
-	if (headroom < VLAN_LEN)
+	if (headroom < VLAN_LEN || *cap < 2 * ETH_ALEN)
 		return false;
-	if (a->mode == MODE_ETHER) {
-		if (*cap < 2 * ETH_ALEN)
-			return false;
-		memmove(d - VLAN_LEN, d, 2 * ETH_ALEN);
-		d -= VLAN_LEN;
-		tw_store_be16(d + 12, tpid);
-		tw_store_be16(d + 14, (uint16_t)h->hv1.tp_vlan_tci);
-	} else {
-		/* SLL2: the tag goes between the SLL2 header and the packet,
-		 * the SLL2 protocol field becomes the TPID (set by the caller) */
-		const struct sockaddr_ll *sll = (const void *)((const uint8_t *)h +
-							       TPACKET_ALIGN(sizeof(*h)));
-		d -= VLAN_LEN;
-		tw_store_be16(d, (uint16_t)h->hv1.tp_vlan_tci);
-		tw_store_be16(d + 2, ntohs(sll->sll_protocol));
-	}
+	memmove(d - VLAN_LEN, d, 2 * ETH_ALEN);
+	d -= VLAN_LEN;
+	tw_store_be16(d + 12, tpid);
+	tw_store_be16(d + 14, (uint16_t)h->hv1.tp_vlan_tci);
 	*data = d;
 	*cap += VLAN_LEN;
 	*len += VLAN_LEN;
@@ -435,13 +427,10 @@ static bool make_frame(struct afp_src *a, struct tpacket3_hdr *h, uint32_t avail
 		return false;
 	if (len < cap)
 		len = cap;
-	if ((status & TP_STATUS_VLAN_VALID) && a->mode != MODE_RAWIP &&
-	    put_vlan(a, h, &data, &cap, &len, headroom)) {
-		headroom -= VLAN_LEN;
-		if (a->mode == MODE_SLL2)
-			proto = (status & TP_STATUS_VLAN_TPID_VALID) && h->hv1.tp_vlan_tpid ?
-				h->hv1.tp_vlan_tpid : ETH_P_8021Q;
-	}
+	/* tcpdump shows the tag on Ethernet devices, not in -i any's SLL2 */
+	if ((status & TP_STATUS_VLAN_VALID) && a->mode == MODE_ETHER &&
+	    !put_vlan(h, &data, &cap, &len, headroom))
+		a->bad++;
 	if (a->mode == MODE_SLL2) {
 		if (headroom < SLL2_LEN) {
 			a->bad++;
