@@ -568,7 +568,13 @@ static int afp_next(struct tw_src *src, struct tw_frame *frames, int max, int ti
 			socklen_t sl = sizeof(err);
 
 			if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
-				/* e.g. ENETDOWN when the interface goes down */
+				/* the kernel sets ENETDOWN when the interface goes
+				 * down or is deleted under us */
+				if (err == ENETDOWN) {
+					tw_src_seterr(src, "%s: The interface went down or disappeared",
+						      a->name);
+					return -ENETDOWN;
+				}
 				errno = err;
 				return afp_errno(src, "capture");
 			}
@@ -590,7 +596,9 @@ static int afp_stats(struct tw_src *src, struct tw_src_stats *st)
 		a->dropped += ks.tp_drops;
 	}
 	st->received = a->received;
-	st->filtered = a->filtered;
+	/* with the filter run here ("any"), the kernel counted every packet:
+	 * what passed is what we handed on, plus what it could not queue */
+	st->filtered = a->have_uprog ? a->received + a->dropped : a->filtered;
 	st->dropped = a->dropped;
 	st->ifdropped = 0;
 	return 0;
