@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BATCH_BUF (1u << 20)
@@ -51,6 +52,7 @@ struct file_src {
 struct input {
 	FILE *fp;
 	int fd;
+	bool own_fd;             /* close FD when done (a FIFO we opened) */
 };
 
 static size_t input_read(const struct input *in, uint8_t *buf, size_t n)
@@ -205,6 +207,8 @@ static int replay_close(void *cookie)
 
 	if (r->owns_fp && r->in.fp)
 		fclose(r->in.fp);
+	if (r->in.own_fd)
+		close(r->in.fd);
 	free(r->pre);
 	free(r);
 	return 0;
@@ -276,6 +280,7 @@ static int open_input(struct tw_src *src, struct input *in, const char *name, co
 		}
 	}
 	in->fp = NULL;  /* owned by FP (or FP itself) from here on */
+	in->own_fd = false;
 	peek = NULL;
 	/* NANO always: libpcap scales microsecond files up, so tw_frame carries
 	 * nanoseconds whatever the file holds. */
@@ -301,6 +306,8 @@ static int open_input(struct tw_src *src, struct input *in, const char *name, co
 err_free:
 	if (in->fp)
 		fclose(in->fp);
+	if (in->own_fd)
+		close(in->fd);
 	free(peek);
 	if (fs)
 		file_free(fs);
@@ -310,6 +317,8 @@ err_free:
 static int file_open(struct tw_src *src, const struct tw_src_cfg *cfg)
 {
 	struct input in = {.fp = NULL, .fd = -1};
+	struct stat st;
+	int fd, rc;
 
 	if (strcmp(cfg->spec, "-") == 0) {
 		/* read stdin's descriptor directly: a stdio read on stdin could
@@ -317,9 +326,29 @@ static int file_open(struct tw_src *src, const struct tw_src_cfg *cfg)
 		in.fd = STDIN_FILENO;
 		return open_input(src, &in, "stdin", cfg->filter);
 	}
-	in.fp = fopen(cfg->spec, "rbe");
+	fd = open(cfg->spec, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		rc = -errno;
+		tw_src_seterr(src, "%s: %s", cfg->spec, tw_strerror(rc));
+		if (fd != -1)
+			close(fd);
+		return rc;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		tw_src_seterr(src, "%s: %s", cfg->spec, tw_strerror(-EISDIR));
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a FIFO (e.g. -r <(tcpdump -w -)): read its descriptor like stdin */
+		in.fd = fd;
+		in.own_fd = true;
+		return open_input(src, &in, cfg->spec, cfg->filter);
+	}
+	in.fp = fdopen(fd, "rb");
 	if (!in.fp) {
-		int rc = -errno;
+		rc = -errno;
+		close(fd);
 		tw_src_seterr(src, "%s: %s", cfg->spec, tw_strerror(rc));
 		return rc;
 	}

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -564,6 +565,42 @@ static void test_stdin_pipe(void **state)
 	free(w.p);
 }
 
+/* a named pipe given by path is read like stdin, not through stdio */
+static void test_fifo_path(void **state)
+{
+	struct wbuf w = {.be = false};
+	uint8_t pkt[80];
+	struct tw_frame fr[4];
+	struct tw_src *src;
+	char path[256];
+	pid_t pid;
+
+	pcap_hdr(&w, 0xa1b23c4d, 65535, 1);
+	eth_tcp(pkt, 6, 9, 10, 80);
+	pcap_rec(&w, 42, 424242, pkt, 80, 80);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, w.p, w.len) != (ssize_t)w.len)
+			_exit(1);
+		_exit(0);
+	}
+	src = open_ok(path, NULL);
+	assert_true(tw_src_is_nano(src));
+	assert_int_equal(tw_src_next(src, fr, 4, -1), 1);
+	assert_int_equal(fr[0].ts_sec, 42);
+	assert_int_equal(fr[0].ts_nsec, 424242);
+	assert_memory_equal(fr[0].data, pkt, 80);
+	assert_int_equal(tw_src_next(src, fr, 4, -1), -TW_EEOF);
+	tw_src_close(src);
+	waitpid(pid, NULL, 0);
+	free(w.p);
+	open_fails(tmpdir, -EISDIR, "Is a directory");
+}
+
 static void test_open_fp(void **state)
 {
 	struct wbuf w = {.be = false};
@@ -670,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_record),
 		cmocka_unit_test(test_truncated_pcapng),
 		cmocka_unit_test(test_stdin_pipe),
+		cmocka_unit_test(test_fifo_path),
 		cmocka_unit_test(test_open_fp),
 		cmocka_unit_test(test_auto_and_break),
 		cmocka_unit_test(test_udp_spec_errors),
