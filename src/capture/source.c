@@ -10,6 +10,7 @@
 #include "pkt/decode.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,12 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
+/*
+ * "vxlan:" / "geneve:" -> udp; "-" -> file (stdin); an interface that exists
+ * (or "any") -> afpacket, even if a file of that name sits in the current
+ * directory (-i lo must never read ./lo); an existing regular file -> file;
+ * anything else -> afpacket, which then reports "No such device exists".
+ */
 static enum tw_src_kind pick_kind(const char *spec)
 {
 	struct stat st;
@@ -69,6 +76,8 @@ static enum tw_src_kind pick_kind(const char *spec)
 		return TW_SRC_UDP;
 	if (strcmp(spec, "-") == 0)
 		return TW_SRC_FILE;
+	if (strcmp(spec, "any") == 0 || (strlen(spec) < IF_NAMESIZE && if_nametoindex(spec) != 0))
+		return TW_SRC_AFPACKET;
 	if (stat(spec, &st) == 0 && S_ISREG(st.st_mode))
 		return TW_SRC_FILE;
 	return TW_SRC_AFPACKET;

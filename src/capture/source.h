@@ -34,7 +34,8 @@ struct tw_frame {
 };
 
 enum tw_src_kind {
-	TW_SRC_AUTO = 0, /* from the spec: "vxlan:" / "geneve:" -> udp, existing file -> file, else afpacket */
+	TW_SRC_AUTO = 0, /* from the spec: "vxlan:" / "geneve:" -> udp, "-" -> file, an existing
+			  * interface or "any" -> afpacket, existing file -> file, else afpacket */
 	TW_SRC_FILE,
 	TW_SRC_AFPACKET,
 	TW_SRC_UDP,

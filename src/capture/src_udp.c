@@ -62,7 +62,7 @@ struct udp_src {
 	union ctl ctl[UDP_BATCH];
 	struct bpf_program prog;
 	bool have_prog;
-	uint64_t received, seen, dropped;
+	uint64_t received, dropped;
 	char name[96];
 };
 
@@ -393,7 +393,6 @@ static int make_frames(struct udp_src *u, int k, struct tw_frame *frames)
 		uint32_t plen = u->msgs[i].msg_len, total;
 		uint8_t *data;
 
-		u->seen++;
 		/* a name of the wrong family cannot happen on a bound socket;
 		 * skip rather than read a half-filled address */
 		if (m->msg_namelen < (u->family == AF_INET6 ? sizeof(struct sockaddr_in6) :
@@ -509,7 +508,8 @@ static int udp_stats(struct tw_src *src, struct tw_src_stats *st)
 	struct udp_src *u = src->priv;
 
 	st->received = u->received;
-	st->filtered = u->seen + u->dropped;
+	/* passed the filter (when there is one) or could not be queued */
+	st->filtered = u->received + u->dropped;
 	st->dropped = u->dropped;
 	return 0;
 }
