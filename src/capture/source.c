@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 void tw_src_seterr(struct tw_src *src, const char *fmt, ...)
@@ -181,4 +185,79 @@ void tw_src_close(struct tw_src *src)
 		return;
 	src->ops->close(src);
 	free(src);
+}
+
+int tw_src_wake_init(struct tw_src_wake *w)
+{
+	w->brk = 0;
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return w->efd == -1 ? -errno : 0;
+}
+
+void tw_src_wake_close(struct tw_src_wake *w)
+{
+	if (w->efd >= 0)
+		close(w->efd);
+	w->efd = -1;
+}
+
+void tw_src_wake_raise(struct tw_src_wake *w)
+{
+	uint64_t one = 1;
+	int saved = errno; /* may run in a signal handler */
+
+	w->brk = 1;
+	if (write(w->efd, &one, sizeof(one)) == -1) {
+		/* the counter is already non-zero: poll wakes anyway */
+	}
+	errno = saved;
+}
+
+bool tw_src_wake_take(struct tw_src_wake *w)
+{
+	uint64_t v;
+
+	if (!w->brk)
+		return false;
+	w->brk = 0;
+	while (read(w->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+	return true;
+}
+
+int64_t tw_src_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tw_src_wait(struct tw_src_wake *w, int fd, int timeout_ms, int64_t start_ms, short *revents)
+{
+	struct pollfd pfd[2];
+	int wait = -1;
+
+	if (timeout_ms == 0)
+		return 0;
+	if (timeout_ms > 0) {
+		int64_t left = start_ms + timeout_ms - tw_src_now_ms();
+		if (left <= 0)
+			return 0;
+		wait = (int)left;
+	}
+	pfd[0] = (struct pollfd){.fd = fd, .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = w->efd, .events = POLLIN};
+	if (poll(pfd, 2, wait) == -1) {
+		if (errno == EINTR)
+			return tw_src_wake_take(w) ? 0 : -EINTR;
+		return -errno;
+	}
+	if (pfd[1].revents & POLLIN) {
+		w->brk = 1; /* drain even if the flag was already taken */
+		(void)tw_src_wake_take(w);
+		return 0;
+	}
+	*revents = pfd[0].revents;
+	return pfd[0].revents ? 1 : 0;
 }

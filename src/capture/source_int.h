@@ -9,6 +9,9 @@
 #include "capture/source.h"
 
 #include <pcap/pcap.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define TW_SRC_DEF_SNAPLEN 262144u
@@ -45,6 +48,28 @@ struct tw_src {
 extern const struct tw_src_ops tw_src_file_ops;
 extern const struct tw_src_ops tw_src_afpacket_ops;
 extern const struct tw_src_ops tw_src_udp_ops;
+
+/* A break request for live engines: raised from a signal handler
+ * (tw_src_break), it wakes a blocked poll through an eventfd. */
+struct tw_src_wake {
+	int efd;
+	volatile sig_atomic_t brk;
+};
+
+/* Create the eventfd. Returns 0 or -errno. */
+int tw_src_wake_init(struct tw_src_wake *w);
+void tw_src_wake_close(struct tw_src_wake *w);
+/* Async-signal-safe: mark the break and wake the poll. */
+void tw_src_wake_raise(struct tw_src_wake *w);
+/* True (and cleared, eventfd drained) when a break was raised. */
+bool tw_src_wake_take(struct tw_src_wake *w);
+/* Monotonic milliseconds. */
+int64_t tw_src_now_ms(void);
+/* Wait until FD is readable (or in error), a break is raised, or TIMEOUT_MS
+ * (-1 forever, 0 no wait) counted from START_MS passes. Returns 1 with FD's
+ * poll events in *REVENTS, 0 on timeout or break, -EINTR when a signal other
+ * than a break interrupted, or -errno when poll failed. */
+int tw_src_wait(struct tw_src_wake *w, int fd, int timeout_ms, int64_t start_ms, short *revents);
 
 /* Write a one-line message into src->err. */
 void tw_src_seterr(struct tw_src *src, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -76,8 +76,7 @@ enum afp_mode {
 
 struct afp_src {
 	int fd;
-	int efd;                    /* eventfd written by tw_src_break */
-	volatile sig_atomic_t brk;
+	struct tw_src_wake wake;    /* raised by tw_src_break */
 	uint8_t *ring;
 	size_t ring_len;
 	uint32_t block_size, block_nr;
@@ -309,8 +308,7 @@ static void afp_free(struct afp_src *a)
 		munmap(a->ring, a->ring_len);
 	if (a->fd >= 0)
 		close(a->fd);
-	if (a->efd >= 0)
-		close(a->efd);
+	tw_src_wake_close(&a->wake);
 	if (a->have_uprog)
 		pcap_freecode(&a->uprog);
 	free(a);
@@ -329,14 +327,15 @@ static int afp_open(struct tw_src *src, const struct tw_src_cfg *cfg)
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
-	a->efd = -1;
+	a->wake.efd = -1;
 	snprintf(a->name, sizeof(a->name), "%s", cfg->spec);
 	a->snaplen = cfg->snaplen ? cfg->snaplen : TW_SRC_DEF_SNAPLEN;
 	src->priv = a;
 	src->snaplen = a->snaplen;
 	src->nano = true;
-	a->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->efd == -1) {
+	rc = tw_src_wake_init(&a->wake);
+	if (rc < 0) {
+		errno = -rc;
 		rc = afp_errno(src, "eventfd");
 		goto err;
 	}
@@ -508,62 +507,30 @@ static int walk(struct afp_src *a, struct tw_frame *frames, int max)
 	return n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void drain_break(struct afp_src *a)
-{
-	uint64_t v;
-
-	a->brk = 0;
-	while (read(a->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		;
-}
-
 static int afp_next(struct tw_src *src, struct tw_frame *frames, int max, int timeout_ms)
 {
 	struct afp_src *a = src->priv;
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	struct pollfd pfd[2];
+	int64_t start = timeout_ms > 0 ? tw_src_now_ms() : 0;
+	short rev = 0;
 	int n;
 
 	/* the frames of the previous call live in these blocks: done with them */
 	release_held(a);
 	for (;;) {
-		if (a->brk) {
-			drain_break(a);
+		if (tw_src_wake_take(&a->wake))
 			return 0;
-		}
 		n = walk(a, frames, max);
 		if (n > 0)
 			return n;
 		release_held(a);  /* all skipped: nothing lent out */
-		int wait = -1;
-		if (timeout_ms == 0)
-			return 0;
-		if (timeout_ms > 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0)
-				return 0;
-			wait = (int)left;
-		}
-		pfd[0] = (struct pollfd){.fd = a->fd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = a->efd, .events = POLLIN};
-		if (poll(pfd, 2, wait) == -1) {
-			if (errno == EINTR)
-				return a->brk ? (drain_break(a), 0) : -EINTR;
+		n = tw_src_wait(&a->wake, a->fd, timeout_ms, start, &rev);
+		if (n < 0 && n != -EINTR) {
+			errno = -n;
 			return afp_errno(src, "poll");
 		}
-		if (pfd[1].revents & POLLIN) {
-			drain_break(a);
-			return 0;
-		}
-		if (pfd[0].revents & (POLLERR | POLLNVAL)) {
+		if (n <= 0)
+			return n;
+		if (rev & (POLLERR | POLLNVAL)) {
 			int err = 0;
 			socklen_t sl = sizeof(err);
 
@@ -607,14 +574,8 @@ static int afp_stats(struct tw_src *src, struct tw_src_stats *st)
 static void afp_brk(struct tw_src *src)
 {
 	struct afp_src *a = src->priv;
-	uint64_t one = 1;
-	int saved = errno;  /* may run in a signal handler */
 
-	a->brk = 1;
-	if (write(a->efd, &one, sizeof(one)) == -1) {
-		/* the counter is already non-zero: poll will wake anyway */
-	}
-	errno = saved;
+	tw_src_wake_raise(&a->wake);
 }
 
 static int afp_fd(const struct tw_src *src)

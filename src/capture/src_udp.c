@@ -48,8 +48,7 @@ union ctl {
 
 struct udp_src {
 	int fd;
-	int efd;
-	volatile sig_atomic_t brk;
+	struct tw_src_wake wake;    /* raised by tw_src_break */
 	int family;
 	uint16_t port;
 	uint8_t local[16];       /* bound address, network order */
@@ -228,8 +227,7 @@ static void udp_free(struct udp_src *u)
 {
 	if (u->fd >= 0)
 		close(u->fd);
-	if (u->efd >= 0)
-		close(u->efd);
+	tw_src_wake_close(&u->wake);
 	if (u->have_prog)
 		pcap_freecode(&u->prog);
 	free(u->bufs);
@@ -246,7 +244,7 @@ static int udp_open(struct tw_src *src, const struct tw_src_cfg *cfg)
 	if (!u)
 		return -ENOMEM;
 	u->fd = -1;
-	u->efd = -1;
+	u->wake.efd = -1;
 	u->family = AF_INET;
 	snprintf(u->name, sizeof(u->name), "%s", spec);
 	src->priv = u;
@@ -274,8 +272,9 @@ static int udp_open(struct tw_src *src, const struct tw_src_cfg *cfg)
 		tw_src_seterr(src, "%s: %s", spec, tw_strerror(rc));
 		goto err;
 	}
-	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (u->efd == -1) {
+	rc = tw_src_wake_init(&u->wake);
+	if (rc < 0) {
+		errno = -rc;
 		rc = udp_errno(src, "eventfd");
 		goto err;
 	}
@@ -428,35 +427,17 @@ static int make_frames(struct udp_src *u, int k, struct tw_frame *frames)
 	return n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void drain_break(struct udp_src *u)
-{
-	uint64_t v;
-
-	u->brk = 0;
-	while (read(u->efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		;
-}
-
 static int udp_next(struct tw_src *src, struct tw_frame *frames, int max, int timeout_ms)
 {
 	struct udp_src *u = src->priv;
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int64_t start = timeout_ms > 0 ? tw_src_now_ms() : 0;
 	int want = max < UDP_BATCH ? max : UDP_BATCH;
-	struct pollfd pfd[2];
+	short rev = 0;
+	int rc;
 
 	for (;;) {
-		if (u->brk) {
-			drain_break(u);
+		if (tw_src_wake_take(&u->wake))
 			return 0;
-		}
 		for (int i = 0; i < want; i++) {
 			u->msgs[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
 			u->msgs[i].msg_hdr.msg_controllen = sizeof(u->ctl[i].buf);
@@ -468,38 +449,25 @@ static int udp_next(struct tw_src *src, struct tw_frame *frames, int max, int ti
 			if (n > 0)
 				return n;
 			/* all filtered out: read on, within the time allowed */
-			if (timeout_ms == 0 || (timeout_ms > 0 && now_ms() >= deadline))
+			if (timeout_ms == 0 || (timeout_ms > 0 && tw_src_now_ms() >= start + timeout_ms))
 				return 0;
 			continue;
 		}
 		if (k == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			if (errno == EINTR)
-				return u->brk ? (drain_break(u), 0) : -EINTR;
+				return tw_src_wake_take(&u->wake) ? 0 : -EINTR;
 			/* ICMP errors queued on the socket: not ours to report */
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
 				continue;
 			return udp_errno(src, "recvmmsg");
 		}
-		int wait = -1;
-		if (timeout_ms == 0)
-			return 0;
-		if (timeout_ms > 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0)
-				return 0;
-			wait = (int)left;
-		}
-		pfd[0] = (struct pollfd){.fd = u->fd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = u->efd, .events = POLLIN};
-		if (poll(pfd, 2, wait) == -1) {
-			if (errno == EINTR)
-				return u->brk ? (drain_break(u), 0) : -EINTR;
+		rc = tw_src_wait(&u->wake, u->fd, timeout_ms, start, &rev);
+		if (rc < 0 && rc != -EINTR) {
+			errno = -rc;
 			return udp_errno(src, "poll");
 		}
-		if (pfd[1].revents & POLLIN) {
-			drain_break(u);
-			return 0;
-		}
+		if (rc <= 0)
+			return rc;
 	}
 }
 
@@ -517,14 +485,8 @@ static int udp_stats(struct tw_src *src, struct tw_src_stats *st)
 static void udp_brk(struct tw_src *src)
 {
 	struct udp_src *u = src->priv;
-	uint64_t one = 1;
-	int saved = errno;  /* may run in a signal handler */
 
-	u->brk = 1;
-	if (write(u->efd, &one, sizeof(one)) == -1) {
-		/* counter already set: poll wakes anyway */
-	}
-	errno = saved;
+	tw_src_wake_raise(&u->wake);
 }
 
 static int udp_fd(const struct tw_src *src)
