@@ -520,12 +520,16 @@ static int nl_roundtrip(struct tw_rtnl *nl, int len, uint32_t seq)
 		return -errno;
 	for (;;) {
 		flen = sizeof(from);
-		n = recvfrom(nl->fd, nl->buf, sizeof(nl->buf), 0, (struct sockaddr *)&from, &flen);
+		/* MSG_TRUNC: the real length even when it did not fit */
+		n = recvfrom(nl->fd, nl->buf, sizeof(nl->buf), MSG_TRUNC, (struct sockaddr *)&from,
+			     &flen);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
+		if ((size_t)n > sizeof(nl->buf))
+			n = (ssize_t)sizeof(nl->buf);   /* cut: a message past the end is skipped */
 		if (flen < sizeof(from) || from.nl_pid != 0)
 			continue;
 		for (off = 0; off + NL_HDRLEN <= (size_t)n; off += align4(mlen)) {

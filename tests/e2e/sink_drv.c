@@ -9,10 +9,13 @@
  *   sink_drv neigh DEV ADDR [WAIT_MS]
  *       resolve ADDR's MAC on DEV: "mac=xx:xx:xx:xx:xx:xx state=0xNN"
  *   sink_drv send -s SRC -t DST [-e rawip|afpacket] [-o DEV] [-m MAC]
- *                 [-n COUNT] [-b BATCH] [-l PAYLOAD] [-p DPORT] [-P SPORT] [-x]
+ *                 [-n COUNT] [-b BATCH] [-l PAYLOAD] [-p DPORT] [-P SPORT] [-x] [-r]
  *       forge COUNT TCP SYNs (MSS 1460, PAYLOAD bytes of data) from SRC,
  *       SRC+1, ... ports SPORT, SPORT+1, ... to DST:DPORT; -x puts one
- *       malformed packet (IP version 5) in the middle of the first batch.
+ *       malformed packet (IP version 5) in the middle of the first batch;
+ *       -r resends what failed with EAGAIN/ENOBUFS (flag TW_SINK_PKT_RETRY,
+ *       every 50 ms, at most 200 rounds) as the session engine will, and
+ *       prints "first=E,E,..." (the results of the first pass) too.
  *       Prints "results=E,E,..." (each packet's err, up to 64) and the sink's
  *       counters as key=value.
  * Exit 0 when the command ran (send errors are results, not failures), 1 on
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int usage(void)
 {
@@ -158,10 +162,12 @@ static int cmd_send(int argc, char **argv)
 	size_t bufsz;
 	char err[256];
 	int sfam = 0, dfam = 0, opt, rc, sent = 0;
-	bool with_bad = false;
+	bool with_bad = false, retry = false;
+	int *first = NULL;
+	unsigned round;
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "s:t:e:o:m:n:b:l:p:P:x")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:e:o:m:n:b:l:p:P:xr")) != -1) {
 		switch (opt) {
 		case 's': sfam = parse_addr(optarg, src); break;
 		case 't': dfam = parse_addr(optarg, dst); break;
@@ -185,6 +191,7 @@ static int cmd_send(int argc, char **argv)
 		case 'p': dport = (unsigned)atoi(optarg); break;
 		case 'P': sport = (unsigned)atoi(optarg); break;
 		case 'x': with_bad = true; break;
+		case 'r': retry = true; break;
 		default: return usage();
 		}
 	}
@@ -233,6 +240,46 @@ static int cmd_send(int argc, char **argv)
 			return 1;
 		}
 		sent += rc;
+	}
+	if (retry) {
+		first = calloc(total, sizeof(*first));
+		if (!first)
+			return 1;
+		for (i = 0; i < total; i++)
+			first[i] = pkts[i].err;
+		for (round = 0; round < 200; round++) {
+			unsigned m = 0;
+			struct tw_sink_pkt *again[TW_SINK_MAX_BATCH];
+			const struct timespec tick = { .tv_nsec = 50 * 1000000L };
+
+			for (i = 0; i < total && m < b; i++) {
+				if (pkts[i].err == -EAGAIN || pkts[i].err == -ENOBUFS)
+					again[m++] = &pkts[i];
+			}
+			if (!m)
+				break;
+			nanosleep(&tick, NULL);
+			/* resend in place: copy the slots out, send, copy back */
+			{
+				struct tw_sink_pkt batch[TW_SINK_MAX_BATCH];
+
+				for (k = 0; k < m; k++) {
+					batch[k] = *again[k];
+					batch[k].flags |= TW_SINK_PKT_RETRY;
+				}
+				rc = tw_sink_send(sink, batch, m);
+				if (rc < 0)
+					return 1;
+				sent += rc;
+				for (k = 0; k < m; k++)
+					again[k]->err = batch[k].err;
+			}
+		}
+		printf("first=");
+		for (i = 0; i < total && i < 64; i++)
+			printf("%s%d", i ? "," : "", first[i]);
+		printf("\n");
+		free(first);
 	}
 	tw_sink_flush(sink);
 	printf("results=");
