@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 struct tw_loop {
 	int epfd;
@@ -25,6 +26,7 @@ struct tw_loop {
 	int ev_max;
 	int ev_n;   /* events of the batch being dispatched */
 	int ev_cur; /* index being dispatched */
+	bool no_pwait2; /* epoll_pwait2 unavailable: epoll_wait in ms */
 	struct tw_loop_stats st;
 };
 
@@ -231,33 +233,57 @@ void tw_loop_stop(struct tw_loop *l)
 	tw_loop_wakeup(l);
 }
 
-/* epoll_wait's timeout in ms for the next deadline: -1 without timers, and
- * rounded up so we never wake before the deadline and spin. */
-static int wait_ms(const struct tw_loop *l, uint64_t now)
+/* Time to the next deadline in ns: TW_TIME_NEVER without timers, 0 if due. */
+static uint64_t wait_ns(const struct tw_loop *l, uint64_t now)
 {
-	uint64_t next = tw_timers_next(&l->timers), ms;
+	uint64_t next = tw_timers_next(&l->timers);
 
 	if (next == TW_TIME_NEVER)
-		return -1;
-	if (next <= now)
-		return 0;
-	ms = (next - now + TW_NSEC_PER_MSEC - 1) / TW_NSEC_PER_MSEC;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+		return TW_TIME_NEVER;
+	return next <= now ? 0 : next - now;
+}
+
+/* Wait for events at most NS nanoseconds (TW_TIME_NEVER: no limit).
+ * epoll_pwait2 (Linux 5.11) takes a timespec, so a deadline 100 us away is
+ * waited 100 us, not a whole millisecond; pacing at replay rates needs that.
+ * Older kernels and seccomp filters answer ENOSYS (some filters EPERM): fall
+ * back for good to epoll_wait, with the timeout rounded up to a millisecond
+ * so the loop never wakes before the deadline and spins. */
+static int wait_events(struct tw_loop *l, uint64_t ns)
+{
+	if (!l->no_pwait2) {
+		struct timespec ts = {
+			.tv_sec = (time_t)(ns / TW_NSEC_PER_SEC),
+			.tv_nsec = (long)(ns % TW_NSEC_PER_SEC),
+		};
+		int n = epoll_pwait2(l->epfd, l->ev, l->ev_max, ns == TW_TIME_NEVER ? NULL : &ts,
+				     NULL);
+		if (n != -1 || (errno != ENOSYS && errno != EPERM))
+			return n;
+		l->no_pwait2 = true;
+	}
+	int ms = -1;
+	if (ns != TW_TIME_NEVER) {
+		uint64_t m = (ns + TW_NSEC_PER_MSEC - 1) / TW_NSEC_PER_MSEC;
+		ms = m > INT_MAX ? INT_MAX : (int)m;
+	}
+	return epoll_wait(l->epfd, l->ev, l->ev_max, ms);
 }
 
 int tw_loop_run_once(struct tw_loop *l, bool block)
 {
 	uint64_t now;
-	int n, called = 0, timeout;
+	uint64_t timeout;
+	int n, called = 0;
 
 	l->st.iterations++;
 	now = tw_clock_update(&l->clock);
 	called += (int)tw_timers_run(&l->timers, now);
 	/* Wait only if no timer fired: the caller of run_once gets control
 	 * back after doing some work, and run() simply blocks next turn. */
-	timeout = (block && called == 0 && !atomic_load(&l->stop)) ? wait_ms(l, now) : 0;
+	timeout = (block && called == 0 && !atomic_load(&l->stop)) ? wait_ns(l, now) : 0;
 
-	n = epoll_wait(l->epfd, l->ev, l->ev_max, timeout);
+	n = wait_events(l, timeout);
 	if (n == -1) {
 		if (errno != EINTR)
 			return -errno;
@@ -295,6 +321,11 @@ int tw_loop_run(struct tw_loop *l)
 	}
 	atomic_store(&l->stop, 0);
 	return 0;
+}
+
+void tw_loop_use_epoll_wait(struct tw_loop *l)
+{
+	l->no_pwait2 = true;
 }
 
 void tw_loop_get_stats(const struct tw_loop *l, struct tw_loop_stats *out)

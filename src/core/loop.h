@@ -3,10 +3,11 @@
  * heap for deadlines, an eventfd to wake it from other threads or signal
  * handlers, and a cached monotonic clock.
  *
- * One iteration: read the clock, fire due timers, wait in epoll_wait for at
- * most the time to the next deadline (rounded up to a millisecond, so the
- * loop never wakes early and spins), read the clock again, call the
- * callbacks of ready descriptors. Registrations (struct tw_io) and timers
+ * One iteration: read the clock, fire due timers, wait in epoll_pwait2 for
+ * at most the time to the next deadline (ns resolution; on kernels before
+ * 5.11 epoll_wait, rounded up to a millisecond so the loop never wakes early
+ * and spins), read the clock again, call the callbacks of ready
+ * descriptors. Registrations (struct tw_io) and timers
  * (struct tw_timer) are embedded in the caller's structs: after tw_loop_new
  * nothing allocates, whatever the number of events or timers.
  * Callbacks may start, stop or re-arm any descriptor or timer, and may free
@@ -102,6 +103,10 @@ int tw_loop_run(struct tw_loop *loop);
  * iteration (so it returns after doing some work). Returns the number of
  * callbacks called (descriptors and timers) or -errno. */
 int tw_loop_run_once(struct tw_loop *loop, bool block);
+
+/* Use epoll_wait (millisecond timeouts) even where epoll_pwait2 exists, as
+ * on kernels before 5.11: lets tests cover that path. */
+void tw_loop_use_epoll_wait(struct tw_loop *loop);
 
 void tw_loop_get_stats(const struct tw_loop *loop, struct tw_loop_stats *out);
 

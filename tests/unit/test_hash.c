@@ -356,6 +356,28 @@ static void test_empty_iter(void **state)
 	tw_hash_free(h);
 }
 
+/* A table big enough for the huge-page path (14 MB of slots) fills to its
+ * capacity exactly, then refuses. */
+static void test_large_table(void **state)
+{
+	enum { BIG = 100000 };
+	struct tw_hash *h = tw_hash_new(sizeof(uint64_t), BIG, 99);
+	struct tw_hash_stats st;
+	uint64_t k;
+
+	assert_non_null(h);
+	assert_int_equal(tw_hash_slots(h), 262144);
+	for (k = 0; k < BIG; k++)
+		assert_int_equal(tw_hash_insert(h, &k, (void *)(uintptr_t)(k * 2 + 1)), 0);
+	assert_int_equal(tw_hash_insert(h, &k, NULL), -ENOSPC);
+	for (k = 0; k < BIG; k += 97)
+		assert_ptr_equal(tw_hash_lookup(h, &k), (void *)(uintptr_t)(k * 2 + 1));
+	tw_hash_get_stats(h, &st);
+	/* linear probing at load 0.38: a few probes per operation on average */
+	assert_true(st.probes < 3 * (st.inserts + st.lookups + 1));
+	tw_hash_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_random_vs_reference),
 		cmocka_unit_test(test_iter_remove),
 		cmocka_unit_test(test_empty_iter),
+		cmocka_unit_test(test_large_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

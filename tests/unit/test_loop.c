@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -101,7 +102,7 @@ static void scen_wake(struct tw_loop *loop, void *arg)
 	tw_loop_stop(loop);
 }
 
-static void test_pipe_timer_wakeup(void **state)
+static void pipe_timer_wakeup(bool ms_wait)
 {
 	static struct scen s;
 	struct sigaction sa = {.sa_handler = on_sigusr1}, old;
@@ -111,6 +112,8 @@ static void test_pipe_timer_wakeup(void **state)
 	memset(&s, 0, sizeof(s));
 	s.loop = tw_loop_new(0);
 	assert_non_null(s.loop);
+	if (ms_wait)
+		tw_loop_use_epoll_wait(s.loop);
 	g_loop = s.loop;
 	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
 	assert_int_equal(pipe2(s.pfd, O_NONBLOCK | O_CLOEXEC), 0);
@@ -146,6 +149,17 @@ static void test_pipe_timer_wakeup(void **state)
 	tw_loop_free(s.loop);
 }
 
+static void test_pipe_timer_wakeup(void **state)
+{
+	pipe_timer_wakeup(false);
+}
+
+/* The same through epoll_wait (kernels before 5.11). */
+static void test_pipe_timer_wakeup_ms(void **state)
+{
+	pipe_timer_wakeup(true);
+}
+
 /* ---- timers of the loop fire in deadline order, re-armed from callbacks ---- */
 
 struct tick {
@@ -168,7 +182,7 @@ static void tick_cb(struct tw_timer *t, uint64_t now, void *arg)
 	}
 }
 
-static void test_timer_order_and_rearm(void **state)
+static void timer_order_and_rearm(bool ms_wait)
 {
 	struct tw_loop *l = tw_loop_new(4);
 	struct tick k[4];
@@ -176,6 +190,8 @@ static void test_timer_order_and_rearm(void **state)
 	static const uint64_t delay_ms[3] = {3, 1, 2};
 
 	assert_non_null(l);
+	if (ms_wait)
+		tw_loop_use_epoll_wait(l);
 	for (int i = 0; i < 3; i++) {
 		k[i] = (struct tick){.loop = l, .id = i, .order = order, .n = &n};
 		tw_timer_init(&k[i].t, tick_cb, &k[i]);
@@ -199,6 +215,16 @@ static void test_timer_order_and_rearm(void **state)
 	for (int i = 3; i < 8; i++)
 		assert_int_equal(order[i], 9);
 	tw_loop_free(l);
+}
+
+static void test_timer_order_and_rearm(void **state)
+{
+	timer_order_and_rearm(false);
+}
+
+static void test_timer_order_and_rearm_ms(void **state)
+{
+	timer_order_and_rearm(true);
 }
 
 /* ---- a callback stops another descriptor ready in the same batch ---- */
@@ -369,7 +395,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe_timer_wakeup),
+		cmocka_unit_test(test_pipe_timer_wakeup_ms),
 		cmocka_unit_test(test_timer_order_and_rearm),
+		cmocka_unit_test(test_timer_order_and_rearm_ms),
 		cmocka_unit_test(test_stop_other_in_batch),
 		cmocka_unit_test(test_hup_and_modify),
 		cmocka_unit_test(test_stop_paths),

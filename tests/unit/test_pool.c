@@ -2,7 +2,8 @@
  * test_pool.c - unit tests of src/core/pool.c: exhaustion refuses and
  * counts, objects are distinct, aligned, zeroed and do not overlap, LIFO
  * reuse, double and foreign puts are refused without damage, walking live
- * objects by index, and random get/put against a reference set.
+ * objects by index, random get/put against a reference set, and the
+ * counter-table helpers of stats.h on the pool's counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "core/pool.h"
+#include "core/stats.h"
 
 static uint64_t rng_state;
 static uint64_t rng(void)
@@ -183,6 +185,43 @@ static void test_random_vs_reference(void **state)
 	tw_pool_free(p);
 }
 
+/* stats.h: a counter table sums per-thread copies and finds rows by name. */
+static const struct tw_stat_desc pool_stat_desc[] = {
+	TW_STAT(struct tw_pool_stats, gets),
+	TW_STAT(struct tw_pool_stats, puts),
+	TW_STAT(struct tw_pool_stats, refused),
+	TW_STAT(struct tw_pool_stats, bad_puts),
+	TW_STAT(struct tw_pool_stats, max_in_use),
+};
+
+static void test_stats_table(void **state)
+{
+	struct tw_pool *a = tw_pool_new(8, 2), *b = tw_pool_new(8, 3);
+	struct tw_pool_stats sa, sb, sum = {0};
+	const struct tw_stat_desc *d;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 4; i++) {
+		(void)tw_pool_get(a);
+		(void)tw_pool_get(b);
+	}
+	tw_pool_get_stats(a, &sa);
+	tw_pool_get_stats(b, &sb);
+	tw_stats_add(&sum, &sa, pool_stat_desc, TW_STAT_COUNT(pool_stat_desc));
+	tw_stats_add(&sum, &sb, pool_stat_desc, TW_STAT_COUNT(pool_stat_desc));
+	assert_int_equal(sum.gets, 5);
+	assert_int_equal(sum.refused, 3);
+	assert_int_equal(sum.max_in_use, 5);
+	assert_int_equal(sum.puts, 0);
+	d = tw_stat_find(pool_stat_desc, TW_STAT_COUNT(pool_stat_desc), "refused");
+	assert_non_null(d);
+	assert_int_equal(tw_stat_get(&sum, d), 3);
+	assert_null(tw_stat_find(pool_stat_desc, TW_STAT_COUNT(pool_stat_desc), "nope"));
+	tw_pool_free(a);
+	tw_pool_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_walk_live),
 		cmocka_unit_test(test_random_vs_reference),
+		cmocka_unit_test(test_stats_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
