@@ -341,11 +341,13 @@ static int parse_list(struct tw_ap_cfg *cfg, const char *s, const char *opt, cha
 		      size_t errlen,
 		      int (*fn)(struct tw_ap_cfg *, const char *, size_t, char *, size_t))
 {
-	size_t n = s ? strlen(s) : 0;
-	const char *p = s, *end = s + n;
+	const char *p = s, *end;
+	size_t n;
 
-	if (n == 0)
+	if (!s || !*s)
 		return fail(err, errlen, opt, "empty argument", "", 0, NULL, 0);
+	n = strlen(s);
+	end = s + n;
 	for (;;) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 		size_t len = c ? (size_t)(c - p) : (size_t)(end - p);

@@ -22,8 +22,10 @@
  * its quarantine has passed) and O(1) release (append). The original client
  * IP sticks to one -c address (a hash); copy i starts at the next address.
  * Without -c the original client IP is kept; its live and quarantined tuples
- * sit in a hash table of bounded size and a fresh port is found by a few
- * hashed probes (the original port first). All memory is allocated by
+ * sit in a hash table of bounded size and a fresh port is found by up to
+ * TW_AP_PROBES hashed probes (the original port first when it is in the
+ * range). In both modes the original port is kept whenever it is free, so a
+ * single-copy replay looks like the capture. All memory is allocated by
  * tw_ap_create(); when no tuple is free the allocation is refused and
  * counted, and the caller waits or ends the session.
  *
