@@ -48,7 +48,7 @@ static void wake_readable(struct tw_io *io, unsigned revents, void *arg)
 struct tw_loop *tw_loop_new(unsigned max_events)
 {
 	struct tw_loop *l;
-	int fd, err;
+	int fd, err = -ENOMEM;
 
 	if (max_events == 0)
 		max_events = 256;
@@ -58,40 +58,40 @@ struct tw_loop *tw_loop_new(unsigned max_events)
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return NULL;
+		goto err;
 	l->ev = calloc(max_events, sizeof(*l->ev));
 	if (!l->ev)
 		goto err_free;
 	l->ev_max = (int)max_events;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->epfd == -1)
+	if (l->epfd == -1) {
+		err = -errno;
 		goto err_free_ev;
+	}
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd == -1)
+	if (fd == -1) {
+		err = -errno;
 		goto err_close_ep;
+	}
 	atomic_init(&l->stop, 0);
 	tw_clock_init(&l->clock);
 	tw_timers_init(&l->timers);
 	tw_io_init(&l->wake_io, fd, wake_readable, l);
 	err = tw_loop_io_start(l, &l->wake_io, TW_IO_IN);
-	if (err) {
-		errno = -err;
+	if (err)
 		goto err_close_efd;
-	}
 	return l;
 
 err_close_efd:
-	err = errno;
 	close(fd);
-	errno = err;
 err_close_ep:
-	err = errno;
 	close(l->epfd);
-	errno = err;
 err_free_ev:
 	free(l->ev);
 err_free:
 	free(l);
+err:
+	errno = -err;
 	return NULL;
 }
 
