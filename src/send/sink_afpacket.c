@@ -8,7 +8,8 @@
  * rtnetlink (route.h): the route to the destination through DEV gives the
  * gateway (or on-link: the destination itself), the neighbour table its MAC;
  * a missing entry is resolved by the kernel (NTF_USE) while we wait up to
- * cfg.resolve_ms. Both answers are cached (routes per destination,
+ * cfg.resolve_ms. A destination whose route leaves through another device
+ * (or has none) is -ENETUNREACH. Both answers are cached (routes per destination,
  * MACs per next hop; the device is fixed) for cfg.neigh_ttl_ms; a failure is
  * cached for one second so an unreachable next hop does not stall every
  * batch. cfg.has_dst_mac skips all of it.
@@ -225,7 +226,11 @@ static int lookup_nexthop(struct tw_sink *s, struct afpacket *a, const struct tw
 		a->rt_next = (a->rt_next + 1) % NROUTES;
 	}
 	s->st.resolves++;
-	rc = tw_route_get(a->nl, dst->family, dst->addr, a->ifindex, &route);
+	/* Asked without RTA_OIF on purpose: with an output interface the kernel
+	 * treats any destination it has no route for as on-link through it
+	 * (`ip route get X oif DEV` always answers), and we would ARP for
+	 * addresses that are not there. DEV must be where the route leads. */
+	rc = tw_route_get(a->nl, dst->family, dst->addr, 0, &route);
 	e->dst = *dst;
 	e->nexthop = *dst;
 	if (rc == 0 && route.oif != a->ifindex)

@@ -151,8 +151,10 @@ m=$(count_syns "$TW_TMP/cmac.out" '192\.168\.200\.3[12]' '10\.10\.0\.2' "$ON_MAC
 
 log "afpacket: no route through the device -> unreachable, counted"
 drv unr "$ON" send -e afpacket -o eth0 -s 192.168.200.41 -t 10.250.0.1 -n 2
+expect "$TW_TMP/unr.drv" results "-101,-101"
 expect "$TW_TMP/unr.drv" err_unreach 2
 expect "$TW_TMP/unr.drv" packets 0
+expect "$TW_TMP/unr.drv" resolves 1
 
 log "oversize packets -> EMSGSIZE, counted per packet"
 drv big "$ON" send -e rawip -s 192.168.200.51 -t "$TG_IP" -n 3 -l 3000
@@ -233,6 +235,12 @@ if [ "$v6" = 1 ]; then
 	nsx "$TG" ip -6 addr add fd00:10::2/64 dev eth0 nodad
 	nsx "$TG" ip -6 route add fd00:200::/64 via fd00:10::1
 	cap_start c6 "$TG" ip6 and tcp and dst port 8080
+	nsx "$ON" ip -6 route add fd00:99::/64 via fd00:10::2 mtu 1280
+	drv r6 "$ON" route fd00:99::7
+	expect "$TW_TMP/r6.drv" mtu 1280
+	expect "$TW_TMP/r6.drv" gateway fd00:10::2
+	expect "$TW_TMP/r6.drv" prefsrc fd00:10::1
+	expect "$TW_TMP/r6.drv" dev eth0
 	drv raw6 "$ON" send -e rawip -s fd00:200::1 -t fd00:10::2 -n 3
 	nsx "$ON" ip -6 neigh flush all
 	drv afp6 "$ON" send -e afpacket -o eth0 -s fd00:200::11 -t fd00:10::2 -n 3
