@@ -1,0 +1,85 @@
+/*
+ * engine_int.h - the engine's internals, shared by engine.c (input, tables,
+ * sending) and report.c (summary and JSON). Not for other modules.
+ */
+#ifndef TW_COPY_ENGINE_INT_H
+#define TW_COPY_ENGINE_INT_H
+
+#include "capture/source.h"
+#include "copy/engine.h"
+#include "core/hash.h"
+#include "core/loop.h"
+#include "send/sink.h"
+
+/* A captured conversation, for one copy (-n) and one pass (--loop). */
+struct conv_key {
+	struct tw_flow_key k;
+	uint16_t copy;
+	uint16_t loop;
+	uint8_t pad[4];
+};
+_Static_assert(sizeof(struct conv_key) == 48, "conv_key has no hidden padding");
+
+struct csess {
+	struct tw_sess s;
+	struct conv_key ck;           /* in cap_tab while in_cap */
+	struct tw_flow_key rk;        /* replay tuple -> target, in rep_tab */
+	struct tw_ap_tuple tuple;
+	uint8_t orig[16];             /* the captured client */
+	uint16_t orig_port;
+	uint8_t orig_ver;
+	bool in_cap;
+	bool used;
+};
+
+#define TW_COPY_LOSS_NAMES 100
+
+struct tw_copy {
+	struct tw_loop *loop;
+	struct tw_copy_cfg cfg;
+	struct tw_copy_registrar reg;
+	struct tw_pool *segs, *sessions;
+	struct tw_hash *cap_tab, *rep_tab;
+	struct tw_ap *ap;
+	struct tw_sink *sink;
+	struct tw_sess_env env;
+	struct tw_sess_stats sst;
+	uint8_t *scratch;
+	uint32_t mtu;
+
+	/* sending */
+	struct tw_sink_pkt batch[64];
+	uint8_t *batch_buf;
+	size_t slot;
+	unsigned nbatch;
+	struct tw_timer t_flush;
+
+	/* input */
+	struct tw_src *src;
+	struct tw_src *(*reopen)(void *arg);
+	void *reopen_arg;
+	int linktype;
+	bool live_input, io_on, input_done, input_error;
+	struct tw_io io;
+	struct tw_timer t_input, t_drain;
+	struct tw_frame frames[64];
+	int nframes, fidx;
+	bool have_first;
+	int64_t first_ts, last_ts, ts_shift;
+	uint64_t start;
+	unsigned loop_no;
+
+	/* accounting */
+	size_t live;
+	struct tw_copy_stats st;
+	struct {
+		char name[96];
+		enum tw_outcome outcome;
+	} loss[TW_COPY_LOSS_NAMES];
+	unsigned nloss;
+};
+
+/* Remember a session that did not end as done (report.c). */
+void tw_copy_note_loss(struct tw_copy *c, const struct csess *cs);
+
+#endif
