@@ -15,6 +15,7 @@ FUZZ_TIME ?= 30
 PCAP_CFLAGS := $(shell pkg-config --cflags libpcap 2>/dev/null)
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wpointer-arith -Wcast-align -Wimplicit-fallthrough -Wundef -Wno-unused-parameter \
@@ -34,7 +35,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Isrc $(PCAP_CFLAGS) -DTW_VERSION='"$(VERSION)"'
 CFLAGS   += -std=gnu17 $(OPT) $(WARN) -fPIE
 LDFLAGS  += -pie $(LDSAN) -Wl,-z,relro,-z,now
-LDLIBS   += $(PCAP_LIBS) -lm
+LDLIBS   += $(PCAP_LIBS) $(NETTLE_LIBS) -lm
 
 # V=1 shows full command lines.
 ifeq ($(V),1)
@@ -90,7 +91,7 @@ fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS) $(NETTLE_LIBS)
 fuzz-run: fuzz
 	bash tests/fuzz/run.sh $(FUZZ_TIME)
 
