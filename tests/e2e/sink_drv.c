@@ -9,13 +9,14 @@
  *   sink_drv neigh DEV ADDR [WAIT_MS]
  *       resolve ADDR's MAC on DEV: "mac=xx:xx:xx:xx:xx:xx state=0xNN"
  *   sink_drv send -s SRC -t DST [-e rawip|afpacket] [-o DEV] [-m MAC]
- *                 [-n COUNT] [-b BATCH] [-l PAYLOAD] [-p DPORT] [-P SPORT] [-x] [-r]
+ *                 [-n COUNT] [-b BATCH] [-l PAYLOAD] [-p DPORT] [-P SPORT] [-x] [-r] [-q]
  *       forge COUNT TCP SYNs (MSS 1460, PAYLOAD bytes of data) from SRC,
  *       SRC+1, ... ports SPORT, SPORT+1, ... to DST:DPORT; -x puts one
  *       malformed packet (IP version 5) in the middle of the first batch;
  *       -r resends what failed with EAGAIN/ENOBUFS (flag TW_SINK_PKT_RETRY,
  *       every 50 ms, at most 200 rounds) as the session engine will, and
- *       prints "first=E,E,..." (the results of the first pass) too.
+ *       prints "first=E,E,..." (the results of the first pass) too;
+ *       -q sets PACKET_QDISC_BYPASS (afpacket).
  *       Prints "results=E,E,..." (each packet's err, up to 64) and the sink's
  *       counters as key=value.
  * Exit 0 when the command ran (send errors are results, not failures), 1 on
@@ -167,7 +168,7 @@ static int cmd_send(int argc, char **argv)
 	unsigned round;
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "s:t:e:o:m:n:b:l:p:P:xr")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:e:o:m:n:b:l:p:P:xrq")) != -1) {
 		switch (opt) {
 		case 's': sfam = parse_addr(optarg, src); break;
 		case 't': dfam = parse_addr(optarg, dst); break;
@@ -192,6 +193,7 @@ static int cmd_send(int argc, char **argv)
 		case 'P': sport = (unsigned)atoi(optarg); break;
 		case 'x': with_bad = true; break;
 		case 'r': retry = true; break;
+		case 'q': cfg.qdisc_bypass = true; break;
 		default: return usage();
 		}
 	}

@@ -19,7 +19,9 @@
 #  - backpressure: a tbf qdisc drops, both engines report ENOBUFS for the
 #    rest of the batch, and resending those (as the session engine will)
 #    delivers every SYN;
-# Does not test conntrack EPERM.
+#  - an iptables OUTPUT drop on the sender: rawip gets EPERM per packet,
+#    afpacket frames go around netfilter and arrive.
+# Does not fill the conntrack table (the other source of EPERM).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -141,6 +143,14 @@ expect "$TW_TMP/gw.drv" packets 3
 n=$(count_syns "$TW_TMP/cgw.out" '192\.168\.200\.2[123]' '10\.99\.0\.5' "$ON_MAC" "$AS_MAC")
 [ "$n" -eq 3 ] || bad "gateway: the assistant saw $n SYNs to 10.99.0.5 addressed to its MAC, want 3"
 
+log "afpacket: PACKET_QDISC_BYPASS"
+cap_start cqb "$TG" tcp and dst port 8080
+drv qb "$ON" send -e afpacket -o eth0 -q -s 192.168.204.1 -t "$TG_IP" -n 4
+cap_stop cqb
+expect "$TW_TMP/qb.drv" packets 4
+n=$(count_syns "$TW_TMP/cqb.out" '192\.168\.204\.[1-4]' '10\.10\.0\.2' "$ON_MAC" "$TG_MAC")
+[ "$n" -eq 4 ] || bad "qdisc bypass: tg saw $n SYNs, want 4"
+
 log "afpacket: a MAC given by the caller"
 cap_start cmac "$TG" tcp and dst port 8080
 drv mac "$ON" send -e afpacket -o eth0 -m 02:00:00:00:00:99 -s 192.168.200.31 -t "$TG_IP" -n 2
@@ -155,6 +165,25 @@ expect "$TW_TMP/unr.drv" results "-101,-101"
 expect "$TW_TMP/unr.drv" err_unreach 2
 expect "$TW_TMP/unr.drv" packets 0
 expect "$TW_TMP/unr.drv" resolves 1
+
+if command -v iptables >/dev/null 2>&1 &&
+	nsx "$ON" iptables -A OUTPUT -p tcp -d "$TG_IP" --dport 8080 -j DROP 2>/dev/null; then
+	log "netfilter OUTPUT drop: rawip -> EPERM per packet; afpacket goes around it"
+	cap_start cnf "$TG" tcp and dst port 8080
+	drv nf "$ON" send -e rawip -s 192.168.205.1 -t "$TG_IP" -n 3
+	drv nfafp "$ON" send -e afpacket -o eth0 -s 192.168.206.1 -t "$TG_IP" -n 3
+	cap_stop cnf
+	nsx "$ON" iptables -D OUTPUT -p tcp -d "$TG_IP" --dport 8080 -j DROP
+	expect "$TW_TMP/nf.drv" results "-1,-1,-1"
+	expect "$TW_TMP/nf.drv" err_perm 3
+	expect "$TW_TMP/nfafp.drv" packets 3
+	n=$(count_syns "$TW_TMP/cnf.out" '192\.168\.205\.[1-3]' '10\.10\.0\.2')
+	[ "$n" -eq 0 ] || bad "netfilter: $n rawip SYNs got through the DROP rule"
+	n=$(count_syns "$TW_TMP/cnf.out" '192\.168\.206\.[1-3]' '10\.10\.0\.2')
+	[ "$n" -eq 3 ] || bad "netfilter: tg saw $n afpacket SYNs, want 3"
+else
+	log "iptables not usable in the lab: netfilter part skipped"
+fi
 
 log "oversize packets -> EMSGSIZE, counted per packet"
 drv big "$ON" send -e rawip -s 192.168.200.51 -t "$TG_IP" -n 3 -l 3000
