@@ -14,13 +14,13 @@
 #  - oversize packets (above the MTU) -> counted EMSGSIZE, per packet;
 #  - route MTU: `ip link set eth0 mtu 1400` and `ip route ... mtu 1300` are
 #    what the lookup returns, and a 1400-byte packet passes where 1401 fails;
-#  - IPv6 (rawip and afpacket with ND) when the lab can enable it.
-# Offloads stay on (the sender's checksums are ours on both paths).
 #  - backpressure: a tbf qdisc drops, both engines report ENOBUFS for the
 #    rest of the batch, and resending those (as the session engine will)
 #    delivers every SYN;
 #  - an iptables OUTPUT drop on the sender: rawip gets EPERM per packet,
-#    afpacket frames go around netfilter and arrive.
+#    afpacket frames go around netfilter and arrive; PACKET_QDISC_BYPASS;
+#  - IPv6 (rawip and afpacket with ND, route MTU) when the lab can enable it.
+# Offloads stay on (the sender's checksums are ours on both paths).
 # Does not fill the conntrack table (the other source of EPERM).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
