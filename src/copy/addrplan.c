@@ -252,11 +252,7 @@ static int parse_xend(const char *s, size_t n, bool need_ip, struct xend *e, con
 		}
 		colon = close + 1;
 	} else {
-		for (size_t i = hn; i-- > 0;)
-			if (s[i] == ':') {
-				colon = s + i;
-				break;
-			}
+		colon = memrchr(s, ':', hn);
 	}
 	if (colon) {
 		iplen = (size_t)(colon - s);
@@ -311,8 +307,6 @@ static int parse_x_item(struct tw_ap_cfg *cfg, const char *s, size_t n, char *er
 	struct tw_ap_rule *r;
 	size_t blen;
 
-	if (n == 0)
-		return fail(err, errlen, "-x", "empty rule", s, n, NULL, 0);
 	if (!dash)
 		return fail(err, errlen, "-x", "missing '-' (srcPort-targetIP:targetPort) in", s, n,
 			    NULL, 0);

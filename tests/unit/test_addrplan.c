@@ -360,6 +360,15 @@ static void test_match(void **state)
 	assert_int_equal(cfg.rule[1].dst_port, 8080);
 }
 
+/* Synthetic captured client I: 10.x.y.z with structure in the bits. */
+static void synth(uint32_t i, uint8_t a[16])
+{
+	a[0] = 10;
+	a[1] = (uint8_t)(i / 65536);
+	a[2] = (uint8_t)(i / 256 % 4);
+	a[3] = (uint8_t)(i % 251);
+}
+
 static void test_sample(void **state)
 {
 	static uint8_t pick[100000];
@@ -369,10 +378,7 @@ static void test_sample(void **state)
 	tw_ap_cfg_init(&cfg);
 	assert_int_equal(tw_ap_parse_r(&cfg, "50", NULL, 0), 0);
 	for (uint32_t i = 0; i < n; i++) {
-		a[0] = 10;
-		a[1] = (uint8_t)(i / 65536);
-		a[2] = (uint8_t)(i / 256 % 4);
-		a[3] = (uint8_t)(i % 251);
+		synth(i, a);
 		pick[i] = tw_ap_sample(&cfg, 4, a, (uint16_t)(32768 + i % 7919));
 		yes += pick[i];
 	}
@@ -387,18 +393,12 @@ static void test_sample(void **state)
 	tw_ap_cfg_init(&c2);
 	assert_int_equal(tw_ap_parse_r(&c2, "50", NULL, 0), 0);
 	for (uint32_t i = 0; i < n; i++) {
-		a[0] = 10;
-		a[1] = (uint8_t)(i / 65536);
-		a[2] = (uint8_t)(i / 256 % 4);
-		a[3] = (uint8_t)(i % 251);
+		synth(i, a);
 		assert_int_equal(tw_ap_sample(&c2, 4, a, (uint16_t)(32768 + i % 7919)), pick[i]);
 	}
 	c2.seed ^= 1;
 	for (uint32_t i = 0; i < n; i++) {
-		a[0] = 10;
-		a[1] = (uint8_t)(i / 65536);
-		a[2] = (uint8_t)(i / 256 % 4);
-		a[3] = (uint8_t)(i % 251);
+		synth(i, a);
 		same += tw_ap_sample(&c2, 4, a, (uint16_t)(32768 + i % 7919)) == pick[i];
 	}
 	assert_in_range(same, 49000, 51000);
@@ -503,6 +503,29 @@ struct sess {
 	struct tw_ap_tuple t[3];
 };
 
+/* Releases the tuples of the sessions of LIVE[*NLIVE] that ended by NOW,
+ * logging the release times in REL_LOG when given; returns their number. */
+static uint32_t end_sessions(struct tw_ap *ap, struct sess *live, int *nlive, uint64_t now,
+			     uint64_t *rel_log, uint32_t *n_rel)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < *nlive;) {
+		if (live[i].end > now) {
+			i++;
+			continue;
+		}
+		for (int c = 0; c < live[i].n; c++, n++) {
+			assert_int_equal(tw_ap_release(ap, &live[i].t[c], now), 0);
+			sh_give(&live[i].t[c], now);
+			if (rel_log)
+				rel_log[(*n_rel)++] = now;
+		}
+		live[i] = live[--*nlive];
+	}
+	return n;
+}
+
 /* 12 000 short sessions, -n 3, one -c address: the captured clients (3
  * addresses x 200 ports) reuse their ports about every 3 s, much less
  * than the 120 s quarantine. 36 000 tuples fit in the range: no refusal. */
@@ -531,17 +554,7 @@ static void test_one_c_addr_n3_short_sessions(void **state)
 
 		orig.a[3] = (uint8_t)(1 + s % 3);
 		now += 5 * MS;
-		for (int i = 0; i < nlive;) {
-			if (live[i].end <= now) {
-				for (int c = 0; c < live[i].n; c++) {
-					assert_int_equal(tw_ap_release(ap, &live[i].t[c], now), 0);
-					sh_give(&live[i].t[c], now);
-				}
-				live[i] = live[--nlive];
-			} else {
-				i++;
-			}
-		}
+		end_sessions(ap, live, &nlive, now, NULL, NULL);
 		struct sess *x = &live[nlive++];
 
 		x->end = now + (20 + rnd() % 50) * MS;
@@ -596,17 +609,7 @@ static void test_exhaustion_recovers(void **state)
 		struct tw_ap_ip orig = ip("192.168.1.1");
 
 		now += 100 * MS;
-		for (int i = 0; i < nlive;) {
-			if (live[i].end <= now) {
-				for (int c = 0; c < live[i].n; c++) {
-					assert_int_equal(tw_ap_release(ap, &live[i].t[c], now), 0);
-					sh_give(&live[i].t[c], now);
-				}
-				live[i] = live[--nlive];
-			} else {
-				i++;
-			}
-		}
+		end_sessions(ap, live, &nlive, now, NULL, NULL);
 		struct sess *x = &live[nlive];
 
 		x->end = now + 200 * MS;
@@ -789,19 +792,7 @@ static void test_no_c(void **state)
 
 		o.a[3] = (uint8_t)(s % 4);
 		now += 10 * MS;
-		for (int i = 0; i < nlive;) {
-			if (live[i].end <= now) {
-				for (int c = 0; c < live[i].n; c++) {
-					assert_int_equal(tw_ap_release(ap, &live[i].t[c], now), 0);
-					sh_give(&live[i].t[c], now);
-					rel_t[n_rel++] = now;
-					n_live--;
-				}
-				live[i] = live[--nlive];
-			} else {
-				i++;
-			}
-		}
+		n_live -= end_sessions(ap, live, &nlive, now, rel_t, &n_rel);
 		struct sess *x = &live[nlive];
 
 		while (rel_done < n_rel && now - rel_t[rel_done] >= cfg.quarantine_ns)
