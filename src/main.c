@@ -19,8 +19,8 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{"capture", tw_cmd_capture, "record to pcap or print packets (tcpdump's job), with tunnel decapsulation"},
-	{"copy", NULL, "replay captured TCP sessions against a target (TCPCopy's job) [not yet available]"},
-	{"intercept", NULL, "relay the target's replies back to copy [not yet available]"},
+	{"copy", tw_cmd_copy, "replay captured TCP sessions against a target (TCPCopy's job)"},
+	{"intercept", tw_cmd_intercept, "relay the target's replies back to copy (TCPCopy's intercept)"},
 	{"blast", NULL, "stateless pcap replay at a given rate (tcpreplay's job) [not yet available]"},
 	{"doctor", NULL, "check a deployment before anything is sent [not yet available]"},
 };

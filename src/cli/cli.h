@@ -9,7 +9,10 @@
 #ifndef TW_CLI_CLI_H
 #define TW_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+struct tw_loop;
 
 struct tw_opt {
 	const char *lname;   /* long name, or NULL */
@@ -28,6 +31,17 @@ void tw_cli_help(FILE *out, const char *cmd, const char *synopsis, const struct 
 int tw_cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 		     unsigned long long *out);
 
+/* Long-running commands (daemon.c): -l LOGFILE, -d, -P PIDFILE; returns 0
+ * or an exit status after printing one line. */
+int tw_cli_service(const char *cmd, const char *logfile, bool daemonize, const char *pidfile);
+/* SIGINT/SIGTERM count stop requests, SIGUSR1 asks for statistics; each
+ * wakes LOOP. SIGPIPE is ignored. */
+void tw_cli_signals(struct tw_loop *loop);
+int tw_cli_sig_stop(void);      /* stop requests so far */
+bool tw_cli_sig_stats(void);    /* a statistics request since the last call */
+
 int tw_cmd_capture(int argc, char **argv);
+int tw_cmd_copy(int argc, char **argv);
+int tw_cmd_intercept(int argc, char **argv);
 
 #endif

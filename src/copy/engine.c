@@ -256,7 +256,7 @@ static void for_each_session(struct tw_copy *c, void (*fn)(struct tw_copy *, str
 
 	for (size_t i = 0; i < cap; i++) {
 		struct csess *cs = tw_pool_at(c->sessions, i);
-		if (cs->used)
+		if (cs && cs->used)
 			fn(c, cs);
 	}
 }
