@@ -538,8 +538,10 @@ void tw_copy_free(struct tw_copy *c)
 		if (c->io_on)
 			(void)tw_loop_io_stop(c->loop, &c->io);
 	}
-	if (c->sink)
+	if (c->sink) {
+		flush_batch(c); /* the last ACKs of sessions that just ended */
 		tw_sink_close(c->sink);
+	}
 	if (c->ap)
 		tw_ap_destroy(c->ap);
 	tw_hash_free(c->cap_tab);
