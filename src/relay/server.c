@@ -107,6 +107,10 @@ static int parse_addr(const char *s, struct tw_relay_net *n)
 
 int tw_relay_parse_allow(struct tw_relay_server_cfg *cfg, const char *s, char *err, size_t errlen)
 {
+	if (!*s) { /* not "everyone": that is no --allow at all */
+		snprintf(err, errlen, "--allow: empty list (ADDR or ADDR/LEN, comma-separated)");
+		return -EINVAL;
+	}
 	while (*s) {
 		const char *comma = strchr(s, ',');
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
@@ -127,7 +131,7 @@ int tw_relay_parse_allow(struct tw_relay_server_cfg *cfg, const char *s, char *e
 		if (slash) {
 			char *end;
 			unsigned long v = strtoul(slash + 1, &end, 10);
-			if (!slash[1] || *end || v > plen)
+			if (slash[1] < '0' || slash[1] > '9' || *end || v > plen)
 				goto bad;
 			plen = v;
 		}
@@ -326,7 +330,7 @@ void tw_relay_server_reply(struct tw_relay_server *srv, const struct tw_wire_rep
 
 void tw_relay_server_flush(struct tw_relay_server *srv)
 {
-	for (unsigned i = 0; i < srv->cfg.max_conns; i++) {
+	for (unsigned i = 0; i < srv->cfg.max_conns * 2; i++) { /* every slot, as on_accept */
 		struct sconn *sc = &srv->conns[i];
 		int rc;
 
@@ -380,8 +384,7 @@ static void conn_refuse(struct sconn *sc, uint16_t code, const char *reason)
 	(void)tw_rconn_flush(&sc->c);
 	(void)shutdown(sc->c.fd, SHUT_WR);
 	sc->srv->st.refused++;
-	sc->state = CS_HELLO; /* not counted as a live copy */
-	conn_close(sc, "refused");
+	conn_close(sc, "refused"); /* a ready copy loses its registrations and place */
 }
 
 static void conn_ready(struct sconn *sc)
