@@ -75,7 +75,13 @@ $(O)/tests/%: tests/unit/%.c $(O)/libtw.a $(HDRS)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(O)/libtw.a $(LDFLAGS) $(CMOCKA_LIBS) $(LDLIBS)
 
-unit: $(UNIT_BIN)
+# e2e helper (tests/e2e/copylab.sh); not named test_* so tests/run.sh skips it
+$(O)/tests/recorder: tests/e2e/recorder.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+unit: $(UNIT_BIN) $(O)/tests/recorder
 
 # make test: everything under ASan + UBSan in build/san.
 test:
