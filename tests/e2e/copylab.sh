@@ -581,3 +581,63 @@ def main():
 main()
 PY
 }
+
+# ---- running tcptwin copy and intercept in the lab -------------------------
+#   copylab_intercept VAR [ARGS...]   tcptwin intercept in AS (-i eth0 -F 'tcp and src
+#                            port 8080' unless ARGS give -F), background; waits until it
+#                            listens; log in $TW_TMP/VAR.err
+#   copylab_copy NAME [ARGS...]       tcptwin copy in ON, foreground (timeout T_COPY, 300 s),
+#                            -x 80-10.77.0.2:8080 -s 10.77.0.3 --report $LAB/NAME.json
+#                            prepended; log $LAB/NAME.log; prints its summary; returns its
+#                            exit code
+#   copylab_outcome NAME KEY  a number from $LAB/NAME.json: sessions, or an outcome (done, gap...)
+#   copylab_target_round NAME COUNT  waits for COUNT target streams, then moves
+#                            $LAB/target to $LAB/target.NAME (the recorder writes into a
+#                            fresh $LAB/target from then on)
+#   copylab_compare_round NAME [STREAMS_ARGS...]  streams.py $LAB/online $LAB/target.NAME
+
+copylab_intercept() {
+	local var=$1
+	shift
+	local args=("$@")
+	[[ " ${args[*]} " == *" -F "* ]] || args+=(-F "tcp and src port $PORT_TG")
+	bg "$var" "$NS_AS" 600 "$TW_BIN" intercept -i eth0 "${args[@]}"
+	if ! wait_file_has "$TW_TMP/$var.err" 'intercept listening' 10; then
+		cat "$TW_TMP/$var.err"
+		fail "intercept did not start: ${args[*]}"
+	fi
+}
+
+copylab_copy() {
+	local name=$1 rc=0
+	shift
+	timeout -s INT -k 10 "${T_COPY:-300}" ip netns exec "$NS_ON" "$TW_BIN" copy \
+		-x "$PORT_ON-$IP_TG:$PORT_TG" -s "$IP_AS" --report "$LAB/$name.json" "$@" \
+		>"$LAB/$name.log" 2>&1 || rc=$?
+	log "copy $name ($*): exit $rc"
+	grep -v '^\[' "$LAB/$name.log" | head -20 | sed 's/^/    /'
+	return "$rc"
+}
+
+copylab_outcome() {
+	"$COPYLAB_PY" - "$LAB/$1.json" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+k = sys.argv[2]
+print(r[k] if k in r else r["outcomes"][k])
+PY
+}
+
+copylab_target_round() {
+	copylab_wait_streams "$LAB/target" "$2" "${3:-60}" ||
+		log "target: only $(copylab_count "$LAB/target") of $2 streams after ${3:-60} s"
+	sleep 0.5
+	mv "$LAB/target" "$LAB/target.$1"
+	mkdir -p "$LAB/target"
+}
+
+copylab_compare_round() {
+	local name=$1
+	shift
+	"$COPYLAB_PY" "$COPYLAB_DIR/streams.py" "$LAB/online" "$LAB/target.$name" "$@"
+}
