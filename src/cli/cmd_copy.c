@@ -388,7 +388,7 @@ static int open_input(struct run *run, bool *live)
 	}
 	sc->nano = true;
 	sc->promisc = true;
-	sc->block_tov_ms = 2;
+	sc->block_tov_ms = 50; /* 32 blocks of 1 MiB: at 2 ms a stall of 64 ms overflowed the ring */
 	sc->ignore_outgoing = true; /* never our own forged packets */
 	rc = tw_src_open(sc, &run->src, err, sizeof(err));
 	if (rc < 0) {

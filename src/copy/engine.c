@@ -495,6 +495,8 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	(void)tw_hash_prefault(c->cap_tab);
+	(void)tw_hash_prefault(c->rep_tab);
 	rc = tw_ap_create(&c->ap, &cfg->ap, tw_loop_now(loop), err, errlen);
 	if (rc < 0)
 		goto fail;

@@ -196,6 +196,13 @@ static uint32_t seg_end(const struct tw_seg *c)
 	return c->seq + c->len + ((c->flags & (TW_SEG_FIN | TW_SEG_RST)) ? 1u : 0u);
 }
 
+/* What the target has sent so far in the terms of a recorded ACK: its
+ * payload bytes, plus one for its FIN (a client's ACK counts the FIN too). */
+static uint64_t resp_seen(const struct tw_sess *s)
+{
+	return s->resp + (s->t_fin ? 1u : 0u);
+}
+
 /* Release captured chunks whose turn has come (see sess.h). */
 static void try_release(struct tw_sess *s, uint64_t now)
 {
@@ -215,7 +222,7 @@ static void try_release(struct tw_sess *s, uint64_t now)
 		}
 		if (c->has_ack && tw_seq_lt(s->base_ack, c->rec_ack)) {
 			need = c->rec_ack - s->base_ack;
-			got = s->resp - s->resp_at_release;
+			got = resp_seen(s) - s->resp_at_release;
 			if (got >= need) {
 				st->releases_acked++;
 			} else if (got > 0 && now >= s->last_reply + cfg->settle_ns) {
@@ -229,7 +236,7 @@ static void try_release(struct tw_sess *s, uint64_t now)
 				break;
 			}
 			s->base_ack = c->rec_ack;
-			s->resp_at_release = s->resp;
+			s->resp_at_release = resp_seen(s);
 		}
 		s->rel = seg_end(c);
 		s->wait_since = now;

@@ -202,6 +202,22 @@ static unsigned char *slots_alloc(size_t bytes)
 	return m;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int tw_hash_prefault(struct tw_hash *h)
+{
+	if (madvise(h->slots, h->bytes, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* before Linux 5.14: write each page (the slots are zero already) */
+	for (size_t off = 0; off < h->bytes; off += 4096)
+		((volatile unsigned char *)h->slots)[off] = 0;
+	return 0;
+}
+
 struct tw_hash *tw_hash_new(size_t key_size, size_t capacity, uint64_t seed)
 {
 	struct tw_hash *h;

@@ -88,6 +88,12 @@ int tw_hash_remove(struct tw_hash *h, const void *key, void **val);
 /* Remove every entry (O(slots)). Counters are kept. */
 void tw_hash_clear(struct tw_hash *h);
 
+/* Commit every page of the slot array now (startup), so that first inserts
+ * on the packet path do not stop to fault in and zero memory (a 2 MB huge
+ * page each: measured 300 ms for the first hundred registrations of a 1 M
+ * table). Returns 0 or -errno; the table works either way. */
+int tw_hash_prefault(struct tw_hash *h);
+
 size_t tw_hash_count(const struct tw_hash *h);
 size_t tw_hash_capacity(const struct tw_hash *h);
 size_t tw_hash_slots(const struct tw_hash *h);

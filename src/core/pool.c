@@ -3,6 +3,9 @@
  * in-use bitmap (see pool.h). The free list is threaded through the free
  * objects themselves (their first pointer-sized bytes), so it costs no
  * memory; LIFO order hands out the most recently used, cache-warm object.
+ * Objects never handed out are not on the list: they are taken in address
+ * order once the list is empty, so a large pool costs memory (and page
+ * faults) only as far as it is used, never all at creation.
  * Allocates only in tw_pool_new.
  */
 #include "core/pool.h"
@@ -24,6 +27,7 @@ struct tw_pool {
 	size_t size;   /* caller's object size */
 	size_t stride; /* size rounded up to POOL_ALIGN */
 	size_t count;
+	size_t fresh;  /* objects fresh .. count-1 were never handed out */
 	size_t in_use;
 	struct tw_pool_stats st;
 };
@@ -65,13 +69,7 @@ struct tw_pool *tw_pool_new(size_t size, size_t count)
 	p->size = size;
 	p->stride = stride;
 	p->count = count;
-	/* Thread the free list in address order: object 0 is handed out first. */
-	for (size_t i = count; i-- > 0;) {
-		struct free_obj *f = (void *)(p->mem + i * stride);
-		f->next = p->free;
-		p->free = f;
-	}
-	return p;
+	return p; /* object 0 is handed out first */
 
 err_free_mem:
 	free(p->mem);
@@ -94,11 +92,15 @@ void *tw_pool_get(struct tw_pool *p)
 {
 	struct free_obj *f = p->free;
 
-	if (!f) {
+	if (f) {
+		p->free = f->next;
+	} else if (p->fresh < p->count) {
+		f = (void *)(p->mem + p->fresh * p->stride);
+		p->fresh++;
+	} else {
 		p->st.refused++;
 		return NULL;
 	}
-	p->free = f->next;
 	bit_flip(p, tw_pool_index(p, f));
 	p->in_use++;
 	if (p->in_use > p->st.max_in_use)

@@ -74,7 +74,7 @@ void tw_relay_server_cfg_init(struct tw_relay_server_cfg *cfg)
 	cfg->port = TW_WIRE_PORT;
 	cfg->ver_min = cfg->ver_max = TW_WIRE_VERSION;
 	cfg->max_conns = 64;
-	cfg->max_tuples = 1u << 20;
+	cfg->max_tuples = 1u << 18;
 	cfg->hold_max = 65536;
 	cfg->hold_ns = 3000 * MS;
 	cfg->tx_cap = 16u << 20;
@@ -732,6 +732,8 @@ int tw_relay_server_open(struct tw_loop *loop, const struct tw_relay_server_cfg 
 		rc = -ENOMEM;
 		goto fail;
 	}
+	(void)tw_hash_prefault(srv->reg);
+	(void)tw_hash_prefault(srv->hold_idx);
 	tw_timer_init(&srv->t_hold, on_hold_timer, srv);
 	if ((rc = listen_on(srv, err, errlen)) < 0)
 		goto fail;

@@ -37,7 +37,7 @@ struct tw_relay_server_cfg {
 	unsigned nallow;
 	uint16_t ver_min, ver_max;
 	unsigned max_conns;              /* copies connected at once (64) */
-	uint32_t max_tuples;             /* registrations in all (1 Mi) */
+	uint32_t max_tuples;             /* registrations in all (262144) */
 	uint32_t hold_max;               /* replies held for a registration (65536) */
 	uint64_t hold_ns;                /* how long (3 s) */
 	size_t tx_cap;                   /* send buffer per copy (16 MiB) */
