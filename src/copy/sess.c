@@ -416,6 +416,12 @@ void tw_sess_reply(struct tw_sess *s, const struct tw_wire_reply *r, uint64_t no
 		else if ((r->flags & (TW_TH_SYN | TW_TH_ACK)) == (TW_TH_SYN | TW_TH_ACK) &&
 			 r->ack == s->isn + 1)
 			established(s, r, now);
+		else if ((r->flags & TW_TH_ACK) && !(r->flags & TW_TH_RST) && r->ack != s->isn + 1)
+			/* the target still holds an old connection on this tuple (e.g. in
+			 * LAST_ACK after an earlier replay) and answers our SYN with a
+			 * challenge ACK: reset it, as any TCP client would (RFC 793, SYN-SENT),
+			 * and the retransmitted SYN opens a fresh connection */
+			(void)send_seg(s, r->ack, TW_TH_RST, 0, now);
 		return;
 	}
 	if (r->flags & TW_TH_SYN) {
