@@ -1,7 +1,7 @@
 # tcptwin - GNU Makefile (non-recursive).
 #   make            build build/tcptwin
 #   make test       sanitizer build (ASan+UBSan) + unit, golden and e2e tests
-#   make demo       build, bring up a netns lab, capture live traffic, print it
+#   make demo       build, bring up a netns lab, record traffic, replay it with copy + intercept, print the report
 #   make fuzz       build libFuzzer targets (clang); make fuzz-run FUZZ_TIME=30
 #   make bench      benchmarks (not part of make test)
 #   make CC=clang   any target with clang; O=dir for another build directory
@@ -88,7 +88,7 @@ test:
 	$(MAKE) -j$$(nproc) O=build/san SAN=1 build/san/tcptwin unit
 	TW_BUILD=build/san bash tests/run.sh
 
-demo: all
+demo: all $(O)/tests/recorder
 	bash tests/e2e/demo.sh $(O)/tcptwin
 
 # libFuzzer targets: clang only; each links the library sources directly.
