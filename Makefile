@@ -32,7 +32,7 @@ OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDSAN :=
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Isrc $(PCAP_CFLAGS) -DTW_VERSION='"$(VERSION)"'
+CPPFLAGS += -D_GNU_SOURCE -Isrc $(PCAP_CFLAGS)
 CFLAGS   += -std=gnu17 $(OPT) $(WARN) -fPIE
 LDFLAGS  += -pie $(LDSAN) -Wl,-z,relro,-z,now
 LDLIBS   += $(PCAP_LIBS) $(NETTLE_LIBS) -lm
@@ -54,13 +54,24 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 HDRS     := $(sort $(wildcard src/*/*.h))
 
-.PHONY: all test unit demo fuzz fuzz-run bench clean hdrcheck format tools
+.PHONY: all test unit demo fuzz fuzz-run bench clean hdrcheck format tools FORCE
 all: $(O)/tcptwin
 
 $(O)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The version string goes into one object only, rebuilt when the string changes
+# (a stamp file holds the last one), so a binary never mixes two versions.
+$(O)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(O)/obj/src/core/version.o: src/core/version.c $(O)/version.stamp $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) -DTW_VERSION='"$(VERSION)"' $(CFLAGS) -c $< -o $@
+FORCE:
 
 $(O)/libtw.a: $(LIB_OBJ)
 	@rm -f $@
@@ -101,8 +112,9 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 fuzz-run: fuzz
 	bash tests/fuzz/run.sh $(FUZZ_TIME)
 
-bench: all
+bench: all $(O)/tests/recorder
 	bash bench/capture.sh $(O)/tcptwin
+	bash bench/copy.sh $(O)/tcptwin
 
 hdrcheck:
 	@for h in $(HDRS); do echo "#include \"$${h#src/}\"" | $(CC) $(CPPFLAGS) -std=gnu17 $(WARN) -x c -fsyntax-only - || exit 1; done; echo "headers ok"

@@ -3,13 +3,11 @@
  */
 #include "cli/cli.h"
 #include "core/log.h"
+#include "core/version.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#ifndef TW_VERSION
-#define TW_VERSION "0.1.0"
-#endif
 
 struct cmd {
 	const char *name;
@@ -46,7 +44,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("tcptwin %s\n", TW_VERSION);
+		printf("tcptwin %s\n", tw_version());
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define NS 1000000000ull
 #define MS 1000000ull
@@ -30,6 +31,7 @@ enum {
 	OPT_LOOP,
 	OPT_MAX_SESS,
 	OPT_MAX_HELD,
+	OPT_MAX_CONNECTING,
 	OPT_REPORT,
 	OPT_SECRET,
 	OPT_PORT_RANGE,
@@ -58,6 +60,7 @@ static const struct tw_opt copy_opts[] = {
 	{NULL, 't', 1, "SECONDS", "after the input ends, the longest sessions may take to finish (30)"},
 	{"max-sessions", OPT_MAX_SESS, 1, "N", "sessions alive at once (65536)"},
 	{"max-held-bytes", OPT_MAX_HELD, 1, "SIZE", "captured bytes held for sessions (512m; k/m/g suffixes)"},
+	{"max-connecting", OPT_MAX_CONNECTING, 1, "N", "files: start no session while N SYNs are unanswered (256)"},
 	{"port-range", OPT_PORT_RANGE, 1, "LO-HI", "client ports used for replayed sessions (1024-65535)"},
 	{"settle-ms", OPT_SETTLE, 1, "MS", "release the next request when the reply was quiet this long (50)"},
 	{"request-timeout-ms", OPT_REQ_TIMEOUT, 1, "MS", "release the next request after waiting this long (2000)"},
@@ -215,6 +218,11 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 			if (parse_size(optarg, &sz) || sz < 65536)
 				return usage_error("--max-held-bytes: bad size (at least 64k)", optarg);
 			o->cfg.max_held_bytes = sz;
+			break;
+		case OPT_MAX_CONNECTING:
+			if (tw_cli_parse_u64(optarg, 1, 1u << 24, &v))
+				return usage_error("--max-connecting: bad count", optarg);
+			o->cfg.max_connecting = (uint32_t)v;
 			break;
 		case OPT_SETTLE:
 			if (parse_ms(optarg, &o->cfg.sess.settle_ns))
@@ -455,7 +463,12 @@ int tw_cmd_copy(int argc, char **argv)
 		goto out;
 	}
 	tw_cli_signals(run.loop);
-	run.started = tw_loop_now(run.loop);
+	{
+		/* the loop's cached clock still holds the time it was created */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		run.started = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+	}
 	tw_timer_init(&run.t_progress, on_progress, &run);
 	if (o.progress_s)
 		tw_loop_timer_after(run.loop, &run.t_progress, o.progress_s * NS);

@@ -34,6 +34,7 @@ void tw_copy_cfg_init(struct tw_copy_cfg *cfg)
 	cfg->dcfg.decap = true;
 	cfg->max_sessions = 65536;
 	cfg->max_held_bytes = 512ull << 20;
+	cfg->max_connecting = 256;
 	cfg->speed = 1.0;
 	cfg->loops = 1;
 	cfg->drain_ns = 30 * NS;
@@ -339,9 +340,12 @@ static void on_input(struct tw_timer *t, uint64_t now, void *arg)
 	for (int done = 0; done < FRAMES_PER_TURN; done++) {
 		if (!file_next_frame(c))
 			return;
-		/* back-pressure: sessions hold too much, or too many are open */
+		/* back-pressure: sessions hold too much, too many are open, or the
+		 * target is not answering SYNs as fast as we send them */
 		if (tw_pool_in_use(c->segs) > held_cap - held_cap / 8 ||
-		    c->live + c->cfg.ap.copies > c->cfg.max_sessions) {
+		    c->live + c->cfg.ap.copies > c->cfg.max_sessions ||
+		    (c->sst.connecting && c->sst.connecting + c->cfg.ap.copies > c->cfg.max_connecting)) {
+			c->st.input_waits++;
 			tw_loop_timer_at(c->loop, &c->t_input, now + MS);
 			return;
 		}

@@ -33,6 +33,8 @@ struct tw_copy_cfg {
 	struct tw_decode_cfg dcfg;
 	uint32_t max_sessions;         /* sessions alive at once (default 65536) */
 	uint64_t max_held_bytes;       /* captured bytes held for sessions (default 512 MiB) */
+	uint32_t max_connecting;       /* files: new sessions wait while this many SYNs are
+	                                * unanswered (the target's accept queue is full; 256) */
 	uint32_t mtu;                  /* -M; 0 = the route's MTU toward the first target */
 	const char *outdev;            /* -o DEV: send at the link layer; NULL = raw IP */
 	bool has_dst_mac;
@@ -60,6 +62,7 @@ struct tw_copy_stats {
 	uint64_t replies, replies_unknown;
 	uint64_t sink_errors;
 	uint64_t input_loops;
+	uint64_t input_waits;          /* times the file input paused for back-pressure */
 	struct tw_sess_stats sess;
 };
 

@@ -107,6 +107,8 @@ static void finish(struct tw_sess *s, enum tw_outcome out, bool rst, uint64_t no
 
 	if (s->state == TW_SS_CLOSED)
 		return;
+	if (s->state == TW_SS_SYN_SENT)
+		env->st->connecting--;
 	if (rst && s->state == TW_SS_ESTABLISHED)
 		(void)send_seg(s, s->snd_nxt, TW_TH_RST | TW_TH_ACK, 0, now);
 	s->state = TW_SS_CLOSED;
@@ -343,6 +345,7 @@ void tw_sess_start(struct tw_sess *s, const struct tw_sess_env *env, uint8_t ipv
 	tw_timer_init(&s->t_rto, on_rto, s);
 	tw_timer_init(&s->t_pace, on_pace, s);
 	tw_timer_init(&s->t_gap, on_gap, s);
+	env->st->connecting++;
 	(void)send_seg(s, isn, TW_TH_SYN, 0, now);
 	arm_rto(s, now);
 }
@@ -395,6 +398,7 @@ static void established(struct tw_sess *s, const struct tw_wire_reply *r, uint64
 		s->ts_on = false;
 	s->snd_una = s->isn + 1;
 	s->state = TW_SS_ESTABLISHED;
+	s->env->st->connecting--;
 	s->retries = 0;
 	s->rto = s->env->cfg->rto_min_ns;
 	tw_timer_cancel(s->env->timers, &s->t_rto);

@@ -79,6 +79,7 @@ struct tw_sess_stats {
 	uint64_t releases_settled;       /* ... by the settle rule */
 	uint64_t releases_timeout;       /* ... by the request timeout */
 	uint64_t held_refused;           /* captured segments refused (pool or out-of-order cap) */
+	uint64_t connecting;             /* gauge: sessions whose SYN is not answered yet */
 	uint64_t outcomes[TW_OUT_MAX];
 };
 

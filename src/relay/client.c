@@ -9,6 +9,7 @@
 #include "relay/conn.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "core/loop.h"
 
 #include <errno.h>
@@ -23,9 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef TW_VERSION
-#define TW_VERSION "0.1.0"
-#endif
 
 struct peer {
 	struct tw_relay_client *cl;
@@ -246,7 +244,7 @@ static int handshake(struct tw_relay_client *cl, struct peer *p, uint64_t deadli
 	hello.role = TW_WIRE_ROLE_COPY;
 	hello.caps = TW_WIRE_CAP_BATCH | (auth ? TW_WIRE_CAP_AUTH : 0);
 	hello.batch = TW_WIRE_MAX_REPLIES;
-	snprintf(hello.name, sizeof(hello.name), "tcptwin %s", TW_VERSION);
+	snprintf(hello.name, sizeof(hello.name), "tcptwin %s", tw_version());
 	if ((rc = tw_nonce(hello.nonce)) < 0) {
 		snprintf(err, errlen, "cannot get random bytes: %s", tw_strerror(rc));
 		return rc;

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "core/loop.h"
 
 #include <arpa/inet.h>
@@ -21,9 +22,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef TW_VERSION
-#define TW_VERSION "0.1.0"
-#endif
 
 #define MS 1000000ull
 
@@ -419,7 +417,7 @@ static void on_hello(struct sconn *sc, const struct tw_wire_msg *m)
 	local.caps = TW_WIRE_CAP_BATCH | TW_WIRE_CAP_STATS |
 		     (srv->cfg.secret && srv->cfg.secret->len ? TW_WIRE_CAP_AUTH : 0);
 	local.batch = TW_WIRE_MAX_REPLIES;
-	snprintf(local.name, sizeof(local.name), "tcptwin %s", TW_VERSION);
+	snprintf(local.name, sizeof(local.name), "tcptwin %s", tw_version());
 	(void)tw_nonce(local.nonce);
 	sc->hello = m->u.hello;
 	code = tw_wire_hello_answer(&local, &sc->hello, &sc->ack, reason, sizeof(reason));
