@@ -179,6 +179,13 @@ int tw_src_fd(const struct tw_src *src)
 	return src->ops->fd(src);
 }
 
+int tw_src_progress(struct tw_src *src, uint64_t *pos, uint64_t *size)
+{
+	if (!src->ops->progress)
+		return -ENOTSUP;
+	return src->ops->progress(src, pos, size);
+}
+
 void tw_src_close(struct tw_src *src)
 {
 	if (!src)

@@ -89,6 +89,9 @@ int tw_src_stats(struct tw_src *src, struct tw_src_stats *st);
 void tw_src_break(struct tw_src *src);
 /* A file descriptor to poll for readability, or -1 (files). */
 int tw_src_fd(const struct tw_src *src);
+/* Files: how far reading has come (bytes) and the file's size, for a
+ * progress line. -ENOTSUP for live sources, pipes and stdin. */
+int tw_src_progress(struct tw_src *src, uint64_t *pos, uint64_t *size);
 void tw_src_close(struct tw_src *src);
 
 #endif

@@ -33,6 +33,8 @@ struct tw_src_ops {
 	int (*stats)(struct tw_src *src, struct tw_src_stats *st);
 	void (*brk)(struct tw_src *src);   /* async-signal-safe */
 	int (*fd)(const struct tw_src *src);
+	/* files: bytes read so far and the file's size; NULL = not known */
+	int (*progress)(struct tw_src *src, uint64_t *pos, uint64_t *size);
 	void (*close)(struct tw_src *src);
 };
 

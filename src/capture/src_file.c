@@ -466,6 +466,26 @@ static void file_close(struct tw_src *src)
 	src->priv = NULL;
 }
 
+static int file_progress(struct tw_src *src, uint64_t *pos, uint64_t *size)
+{
+	struct file_src *fs = src->priv;
+	FILE *f = fs->p ? pcap_file(fs->p) : NULL;
+	struct stat st;
+	long off;
+	int fd;
+
+	/* a regular file read by libpcap through stdio (not a pipe, not the
+	 * cookie stream that replays a peeked header) */
+	if (!f || (fd = fileno(f)) < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -ENOTSUP;
+	off = ftell(f);
+	if (off < 0)
+		return -ENOTSUP;
+	*pos = (uint64_t)off;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 const struct tw_src_ops tw_src_file_ops = {
 	.name = "file",
 	.open = file_open,
@@ -473,5 +493,6 @@ const struct tw_src_ops tw_src_file_ops = {
 	.stats = file_stats,
 	.brk = file_brk,
 	.fd = file_fd,
+	.progress = file_progress,
 	.close = file_close,
 };

@@ -331,14 +331,27 @@ static struct tw_src *reopen(void *arg)
 static void progress(struct run *run, FILE *out)
 {
 	struct tw_copy_stats st;
-	double el = (double)(tw_loop_now(run->loop) - run->started) / 1e9;
+	struct timespec ts;
+	uint64_t pos, size;
+	char eta[48] = "";
+	double el;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	el = (double)((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - run->started) / 1e9;
+
+	if (run->src && tw_src_progress(run->src, &pos, &size) == 0 && size && pos && el > 0) {
+		double f = (double)pos / (double)size;
+		if (f > 1)
+			f = 1;
+		snprintf(eta, sizeof(eta), " %3.0f%% of the file, ETA %.0fs,", f * 100,
+			 el * (1 - f) / f);
+	}
 	tw_copy_get_stats(run->copy, &st);
 	fprintf(out,
-		"[%6.1fs] sessions %" PRIu64 " (live %zu, done %" PRIu64 ", lost %" PRIu64
+		"[%6.1fs]%s sessions %" PRIu64 " (live %zu, done %" PRIu64 ", lost %" PRIu64
 		"), sent %" PRIu64 " pkts %" PRIu64 " B, retrans %" PRIu64 ", replies %" PRIu64
 		" (%" PRIu64 " B), input %" PRIu64 " frames\n",
-		el, st.sessions, tw_copy_live_sessions(run->copy), st.sess.outcomes[TW_OUT_DONE],
+		el, eta, st.sessions, tw_copy_live_sessions(run->copy), st.sess.outcomes[TW_OUT_DONE],
 		st.sess.outcomes[TW_OUT_RESET] + st.sess.outcomes[TW_OUT_GAP] +
 			st.sess.outcomes[TW_OUT_TIMEOUT] + st.sess.outcomes[TW_OUT_NO_SYNACK] +
 			st.sess.outcomes[TW_OUT_SEND_ERROR],

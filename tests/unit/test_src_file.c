@@ -406,8 +406,14 @@ static void test_batches(void **state)
 	}
 	path = write_file("batch.pcap", w.p, w.len);
 	src = open_ok(path, NULL);
+	uint64_t pos, size, last = 0;
 	while ((rc = tw_src_next(src, fr, 64, -1)) > 0) {
 		calls++;
+		/* a regular file reports how far reading has come */
+		assert_int_equal(tw_src_progress(src, &pos, &size), 0);
+		assert_int_equal(size, w.len);
+		assert_true(pos >= last && pos <= size);
+		last = pos;
 		/* 1 MiB holds 52 frames of ~20000 bytes, plus the last one uncopied */
 		assert_true(rc <= 53);
 		for (int j = 0; j < rc; j++) {
@@ -425,6 +431,8 @@ static void test_batches(void **state)
 	assert_int_equal(rc, -TW_EEOF);
 	assert_int_equal(total, N);
 	assert_true(calls >= 3);
+	assert_int_equal(tw_src_progress(src, &pos, &size), 0);
+	assert_int_equal(pos, w.len);
 	tw_src_close(src);
 
 	/* max = 1 also works */
@@ -594,6 +602,11 @@ static void test_fifo_path(void **state)
 	assert_int_equal(fr[0].ts_sec, 42);
 	assert_int_equal(fr[0].ts_nsec, 424242);
 	assert_memory_equal(fr[0].data, pkt, 80);
+	{
+		uint64_t pos, size;
+		/* a pipe has no size: no progress */
+		assert_int_equal(tw_src_progress(src, &pos, &size), -ENOTSUP);
+	}
 	assert_int_equal(tw_src_next(src, fr, 4, -1), -TW_EEOF);
 	tw_src_close(src);
 	waitpid(pid, NULL, 0);
