@@ -2,6 +2,7 @@
 """tests/e2e/streams.py - compare two directories of recorded TCP byte streams.
 
     streams.py EXPECTED_DIR GOT_DIR [--copies N] [--ignore-empty] [--expect-missing FILE]
+               [--suffix-from FILE]
 
 Reads every *.bin in both directories (as written by tests/e2e/recorder.c, one
 file per connection) and compares them as multisets of byte streams (sha256):
@@ -23,6 +24,16 @@ arrive in full, e.g. sessions with packets removed from the capture. They are
 left out of the expected set, and up to N GOT streams equal to one of them or a
 prefix of it (the empty stream included) are accepted instead of counted as
 extra. A second line reports them: listed L, complete C, partial P, absent A.
+--suffix-from FILE: FILE has lines "NAME OFFSET" (NAME an expected file, base
+name or path; OFFSET a byte offset into it; blank lines and #comments
+ignored): the stream of NAME is expected in GOT only from byte OFFSET on, e.g.
+a connection that was already open when a live capture started and is
+replayed from its next request on. The bytes NAME[OFFSET:] then take the place
+of the whole stream and are checked as strictly as any other (exactly N
+times, byte-exact; the whole stream or any other suffix is an extra). OFFSET
+must lie inside the stream (0 <= OFFSET < length); a name may not be listed
+twice nor also in --expect-missing. A line after the summary reports them:
+listed L (xN), exact E.
 
 It does not look inside the streams (no HTTP parsing) and does not care about
 file names or ordering.
@@ -72,6 +83,7 @@ def main():
     ap.add_argument("--copies", type=int, default=1)
     ap.add_argument("--ignore-empty", action="store_true")
     ap.add_argument("--expect-missing", metavar="FILE")
+    ap.add_argument("--suffix-from", metavar="FILE")
     a = ap.parse_args()
     for d in (a.expected, a.got):
         if not os.path.isdir(d):
@@ -93,6 +105,39 @@ def main():
                               file=sys.stderr)
                         return 2
                     allowed[name] = read(a.expected, name)
+
+    suffix = {}  # name -> offset: only NAME[offset:] is expected
+    if a.suffix_from:
+        with open(a.suffix_from) as f:
+            for line in f:
+                fields = line.split("#", 1)[0].split()
+                if not fields:
+                    continue
+                name = os.path.basename(fields[0]) if len(fields) == 2 else None
+                try:
+                    off = int(fields[1]) if name else -1
+                except ValueError:
+                    off = -1
+                if name is None or off < 0:
+                    print(f"streams: --suffix-from: bad line {line.strip()!r} "
+                          f"(NAME OFFSET expected)", file=sys.stderr)
+                    return 2
+                if name not in exp or name in suffix or name in allowed:
+                    why = ("not in " + a.expected if name not in exp else
+                           "listed twice" if name in suffix else "also in --expect-missing")
+                    print(f"streams: --suffix-from: {name} {why}", file=sys.stderr)
+                    return 2
+                if off >= exp[name][1]:
+                    print(f"streams: --suffix-from: {name}: offset {off} not inside its "
+                          f"{exp[name][1]} bytes", file=sys.stderr)
+                    return 2
+                suffix[name] = off
+        for name, off in suffix.items():
+            data = read(a.expected, name)[off:]
+            exp[name] = (hashlib.sha256(data).digest(), len(data))
+
+    def read_exp(name):
+        return read(a.expected, name)[suffix.get(name, 0):]
 
     want = collections.Counter()  # sha -> how many GOT must hold
     exp_by_sha = {}
@@ -143,6 +188,12 @@ def main():
     total_exp = len(exp) - len(allowed)
     print(f"streams: expected {total_exp} (x{n}), got {len(got)}, exact {exact}, "
           f"missing {missing}, extra {len(extra_names)}")
+    if suffix:
+        sexact = 0
+        for name in suffix:
+            sha = exp[name][0]
+            sexact += min(n, len(have.get(sha, ())))
+        print(f"streams: suffix-from: listed {len(suffix)} (x{n}), exact {sexact}")
     if allowed:
         absent = sum(1 for x in allowed if not adone[x] and not apart[x])
         print(f"streams: expect-missing: listed {len(allowed)}, complete {sum(adone.values())}, "
@@ -151,7 +202,7 @@ def main():
     lines = 0
     extra_data = None
     for name, k in missing_names[:20]:
-        full = read(a.expected, name)
+        full = read_exp(name)
         if extra_data is None:
             extra_data = {g: read(a.got, g) for g in extra_names}
         best, best_name = 0, None
@@ -167,7 +218,8 @@ def main():
         else:
             note = f"closest GOT {best_name}: first {best} bytes match"
         times = f" x{k}" if k > 1 else ""
-        print(f"  missing {name}{times}: {len(full)} bytes; {note}")
+        part = f" from byte {suffix[name]}" if name in suffix else ""
+        print(f"  missing {name}{times}: {len(full)} bytes{part}; {note}")
         lines += 1
     for g in extra_names[:20 - lines]:
         sha, ln = got[g]
