@@ -134,9 +134,13 @@ static uint32_t pow2_at_least(uint32_t v)
 }
 
 /*
- * Ring geometry: blocks of 1 MiB (at least the largest frame, rounded to a
- * power of two: the kernel cuts a frame that does not fit its block), at
- * least 8 of them when the buffer allows smaller blocks.
+ * Ring geometry: blocks of at most 1 MiB (at least the largest frame, rounded
+ * to a power of two: the kernel cuts a frame that does not fit its block),
+ * and at least 256 of them when the buffer allows blocks down to 64 KiB. The
+ * kernel hands a block over when it is full or its timeout passes, however
+ * empty: with few blocks and a short timeout (copy and intercept want low
+ * latency) the ring held only 32 x the timeout of traffic, and a stall of the
+ * reader of 64 ms overflowed a 32 MiB ring.
  */
 static int setup_ring(struct tw_src *src, const struct tw_src_cfg *cfg)
 {
@@ -149,7 +153,7 @@ static int setup_ring(struct tw_src *src, const struct tw_src_cfg *cfg)
 
 	if (bs < frame_need)
 		bs = frame_need;
-	while (bs > frame_need && bs > 65536 && ring / bs < 8)
+	while (bs > frame_need && bs > 65536 && ring / bs < 256)
 		bs >>= 1;
 	a->block_size = bs;
 	a->block_nr = (uint32_t)(ring / bs < 2 ? 2 : ring / bs);

@@ -49,6 +49,7 @@ static const struct tw_opt copy_opts[] = {
 	{NULL, 'p', 1, "PORT", "intercept port when -s names none (default 36524)"},
 	{NULL, 'i', 1, "SOURCE", "pcap/pcapng FILE (offline), IFACE (live), or vxlan:[ADDR:]PORT / geneve:[ADDR:]PORT (mirror)"},
 	{NULL, 'F', 1, "FILTER", "BPF filter for the captured traffic (default: tcp to the -x ports)"},
+	{NULL, 'B', 1, "KIB", "live: capture ring in KiB (default 32768)"},
 	{NULL, 'c', 1, "ADDR|RANGE|CIDR[,...]", "replay with these client addresses (a.b.c.x = .1-.254)"},
 	{NULL, 'n', 1, "N", "replay every session N times (1-1023)"},
 	{NULL, 'r', 1, "PERCENT", "replay this percentage of sessions (by client address and port)"},
@@ -85,6 +86,7 @@ struct copy_opts {
 	struct tw_secret secret;
 	const char *input, *filter, *report, *secret_file, *logfile, *pidfile;
 	unsigned progress_s;
+	uint32_t buffer_kb;
 	bool daemonize;
 	int verbose;
 };
@@ -168,6 +170,11 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 			break;
 		case 'i': o->input = optarg; break;
 		case 'F': o->filter = optarg; break;
+		case 'B':
+			if (tw_cli_parse_u64(optarg, 1024, 4u << 20, &v))
+				return usage_error("-B: ring size must be 1024..4194304 KiB", optarg);
+			o->buffer_kb = (uint32_t)v;
+			break;
 		case 'c':
 			if (tw_ap_parse_c(&o->cfg.ap, optarg, err, sizeof(err)) < 0)
 				return usage_error(err, NULL);
@@ -409,7 +416,11 @@ static int open_input(struct run *run, bool *live)
 	}
 	sc->nano = true;
 	sc->promisc = true;
-	sc->block_tov_ms = 50; /* 32 blocks of 1 MiB: at 2 ms a stall of 64 ms overflowed the ring */
+	/* frames up to 64 KiB (GRO/TSO super-packets; IPv4 cannot say more): 128 KiB
+	 * blocks, 256 of them in the 32 MiB ring, each handed over within 10 ms */
+	sc->snaplen = 65535 + 512;
+	sc->buffer_kb = o->buffer_kb;
+	sc->block_tov_ms = 10;
 	sc->ignore_outgoing = true; /* never our own forged packets */
 	rc = tw_src_open(sc, &run->src, err, sizeof(err));
 	if (rc < 0) {

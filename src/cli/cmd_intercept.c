@@ -32,6 +32,7 @@ static const struct tw_opt icept_opts[] = {
 	{"secret-file", OPT_SECRET, 1, "FILE", "require copy to prove it holds the secret in FILE"},
 	{"hold-ms", OPT_HOLD, 1, "MS", "hold replies that come before their registration this long (3000)"},
 	{NULL, 's', 1, "SNAPLEN", "bytes captured per reply (default 256: headers only)"},
+	{NULL, 'B', 1, "KIB", "capture ring per interface in KiB (default 65536)"},
 	{NULL, 'd', 0, NULL, "run in the background"},
 	{NULL, 'l', 1, "FILE", "log to FILE"},
 	{NULL, 'P', 1, "FILE", "write the process id to FILE"},
@@ -92,6 +93,11 @@ int tw_cmd_intercept(int argc, char **argv)
 			if (tw_cli_parse_u64(optarg, 128, 262144, &v))
 				return usage_error("-s: snap length must be 128..262144", optarg);
 			cfg.snaplen = (uint32_t)v;
+			break;
+		case 'B':
+			if (tw_cli_parse_u64(optarg, 1024, 4u << 20, &v))
+				return usage_error("-B: ring size must be 1024..4194304 KiB", optarg);
+			cfg.buffer_kb = (uint32_t)v;
 			break;
 		case 'd': daemonize = true; break;
 		case 'l': logfile = optarg; break;

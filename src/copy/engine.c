@@ -103,8 +103,16 @@ static void sess_done(void *ctx, struct tw_sess *s)
 	struct csess *cs = s->user;
 	uint64_t now = now_ns(c);
 
-	if (cs->in_cap)
+	if (cs->in_cap) {
 		(void)tw_hash_remove(c->cap_tab, &cs->ck, NULL);
+		/* the rest of a conversation with a hole is not replayed on a new
+		 * connection (it would start in the middle of a request) */
+		if (s->outcome == TW_OUT_GAP) {
+			if (tw_hash_count(c->dead_tab) == tw_hash_capacity(c->dead_tab))
+				tw_hash_clear(c->dead_tab);
+			(void)tw_hash_insert(c->dead_tab, &cs->ck, c);
+		}
+	}
 	(void)tw_hash_remove(c->rep_tab, &cs->rk, NULL);
 	if (c->reg.reg)
 		(void)c->reg.reg(c->reg.arg, false, s->ipver, s->caddr, s->cport, s->taddr, s->tport);
@@ -189,6 +197,14 @@ static void client_pkt(struct tw_copy *c, const struct tw_ap_rule *rule, const s
 	ck.copy = (uint16_t)copy;
 	ck.loop = (uint16_t)c->loop_no;
 	cs = tw_hash_lookup(c->cap_tab, &ck);
+	if (!cs && tw_hash_count(c->dead_tab) && tw_hash_lookup(c->dead_tab, &ck)) {
+		if (syn || (p->flags & (TW_TH_FIN | TW_TH_RST)))
+			(void)tw_hash_remove(c->dead_tab, &ck, NULL); /* a new conversation, or the end */
+		if (!syn) {
+			c->st.after_gap++;
+			return;
+		}
+	}
 	if (cs && p->truncated) {
 		/* bytes of this conversation are missing: never replay it damaged */
 		tw_sess_abort(&cs->s, TW_OUT_GAP, now_ns(c));
@@ -438,10 +454,20 @@ size_t tw_copy_live_sessions(const struct tw_copy *c)
 	return c->live;
 }
 
+static uint64_t capture_drops(const struct tw_copy *c)
+{
+	struct tw_src_stats ss;
+
+	if (!c->src || !c->live_input || tw_src_stats(c->src, &ss) < 0)
+		return 0;
+	return ss.dropped;
+}
+
 void tw_copy_get_stats(const struct tw_copy *c, struct tw_copy_stats *st)
 {
 	*st = c->st;
 	st->sess = c->sst;
+	st->capture_drops = capture_drops(c);
 }
 
 /* ---- construction ---- */
@@ -491,9 +517,11 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 	c->sessions = tw_pool_new(sizeof(struct csess), cfg->max_sessions);
 	c->cap_tab = tw_hash_new(sizeof(struct conv_key), cfg->max_sessions, tw_hash_random_seed());
 	c->rep_tab = tw_hash_new(sizeof(struct tw_flow_key), cfg->max_sessions, tw_hash_random_seed());
+	c->dead_tab = tw_hash_new(sizeof(struct conv_key), cfg->max_sessions, tw_hash_random_seed());
 	c->scratch = malloc(TW_SESS_SCRATCH);
 	c->batch_buf = malloc(BATCH * c->slot);
-	if (!c->segs || !c->sessions || !c->cap_tab || !c->rep_tab || !c->scratch || !c->batch_buf) {
+	if (!c->segs || !c->sessions || !c->cap_tab || !c->rep_tab || !c->dead_tab || !c->scratch ||
+	    !c->batch_buf) {
 		snprintf(err, errlen, "not enough memory for %u sessions and %llu held bytes",
 			 cfg->max_sessions, (unsigned long long)cfg->max_held_bytes);
 		rc = -ENOMEM;
@@ -552,6 +580,7 @@ void tw_copy_free(struct tw_copy *c)
 		tw_ap_destroy(c->ap);
 	tw_hash_free(c->cap_tab);
 	tw_hash_free(c->rep_tab);
+	tw_hash_free(c->dead_tab);
 	tw_pool_free(c->sessions);
 	tw_pool_free(c->segs);
 	free(c->scratch);

@@ -60,9 +60,11 @@ struct tw_copy_stats {
 	uint64_t frames, tcp_client, not_matched, not_sampled, undecodable, truncated;
 	uint64_t sessions, sessions_refused, tuples_refused;
 	uint64_t replies, replies_unknown;
+	uint64_t after_gap;            /* captured packets of a conversation already lost to a gap */
 	uint64_t sink_errors;
 	uint64_t input_loops;
 	uint64_t input_waits;          /* times the file input paused for back-pressure */
+	uint64_t capture_drops;        /* live: frames the kernel could not queue for us */
 	struct tw_sess_stats sess;
 };
 

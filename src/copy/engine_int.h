@@ -40,6 +40,7 @@ struct tw_copy {
 	struct tw_copy_registrar reg;
 	struct tw_pool *segs, *sessions;
 	struct tw_hash *cap_tab, *rep_tab;
+	struct tw_hash *dead_tab;     /* conversations that ended as gap while still captured */
 	struct tw_ap *ap;
 	struct tw_sink *sink;
 	struct tw_sess_env env;

@@ -38,6 +38,9 @@ static uint64_t total_outcomes(const struct tw_copy *c)
 void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 {
 	const struct tw_sess_stats *ss = &c->sst;
+	struct tw_copy_stats st;
+
+	tw_copy_get_stats(c, &st);
 	uint64_t ended = total_outcomes(c);
 
 	fprintf(out, "tcptwin copy: %llu sessions replayed, %llu ended:",
@@ -53,9 +56,16 @@ void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 	fprintf(out, "  target: %llu reply bytes; releases by ack %llu, settle %llu, timeout %llu\n",
 		(unsigned long long)ss->reply_bytes, (unsigned long long)ss->releases_acked,
 		(unsigned long long)ss->releases_settled, (unsigned long long)ss->releases_timeout);
-	fprintf(out, "  input: %llu frames, %llu client TCP packets, %llu truncated, %llu undecodable\n",
+	fprintf(out, "  input: %llu frames, %llu client TCP packets, %llu truncated, %llu undecodable, "
+		     "%llu dropped by the capture\n",
 		(unsigned long long)c->st.frames, (unsigned long long)c->st.tcp_client,
-		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable);
+		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable,
+		(unsigned long long)st.capture_drops);
+	if (c->st.after_gap)
+		fprintf(out, "  %llu captured packets of conversations already lost to a gap were not replayed\n",
+			(unsigned long long)c->st.after_gap);
+	if (st.capture_drops)
+		fprintf(out, "  the capture lost packets: sessions that miss them end as gap (raise -B)\n");
 	if (c->st.sessions_refused || c->st.tuples_refused || ss->held_refused)
 		fprintf(out, "  refused: %llu sessions (cap), %llu without a free tuple, %llu segments (held-bytes cap)\n",
 			(unsigned long long)c->st.sessions_refused,
@@ -72,6 +82,9 @@ void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 int tw_copy_write_json(const struct tw_copy *c, FILE *out)
 {
 	const struct tw_sess_stats *ss = &c->sst;
+	struct tw_copy_stats st;
+
+	tw_copy_get_stats(c, &st);
 
 	fprintf(out, "{\n  \"sessions\": %llu,\n  \"outcomes\": {",
 		(unsigned long long)c->st.sessions);
@@ -89,10 +102,12 @@ int tw_copy_write_json(const struct tw_copy *c, FILE *out)
 		(unsigned long long)ss->releases_acked, (unsigned long long)ss->releases_settled,
 		(unsigned long long)ss->releases_timeout);
 	fprintf(out, "  \"input\": {\"frames\": %llu, \"client_tcp\": %llu, \"truncated\": %llu, "
-		     "\"undecodable\": %llu, \"not_matched\": %llu, \"not_sampled\": %llu},\n",
+		     "\"undecodable\": %llu, \"not_matched\": %llu, \"not_sampled\": %llu, "
+		     "\"capture_drops\": %llu, \"after_gap\": %llu},\n",
 		(unsigned long long)c->st.frames, (unsigned long long)c->st.tcp_client,
 		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable,
-		(unsigned long long)c->st.not_matched, (unsigned long long)c->st.not_sampled);
+		(unsigned long long)c->st.not_matched, (unsigned long long)c->st.not_sampled,
+		(unsigned long long)st.capture_drops, (unsigned long long)c->st.after_gap);
 	fprintf(out, "  \"refused\": {\"sessions\": %llu, \"tuples\": %llu, \"segments\": %llu},\n",
 		(unsigned long long)c->st.sessions_refused, (unsigned long long)c->st.tuples_refused,
 		(unsigned long long)ss->held_refused);

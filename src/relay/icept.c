@@ -41,6 +41,7 @@ void tw_icept_cfg_init(struct tw_icept_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->snaplen = 256;
+	cfg->buffer_kb = 65536;
 	tw_relay_server_cfg_init(&cfg->srv);
 }
 
@@ -118,7 +119,7 @@ int tw_icept_new(struct tw_loop *loop, const struct tw_icept_cfg *cfg, struct tw
 		sc.snaplen = cfg->snaplen;
 		sc.promisc = true;
 		sc.buffer_kb = cfg->buffer_kb;
-		sc.block_tov_ms = 1;
+		sc.block_tov_ms = 2; /* with 64 KiB blocks (snaplen 256): 1024 in 64 MiB */
 		sc.ignore_outgoing = false;
 		rc = tw_src_open(&sc, &is->src, err, errlen);
 		if (rc < 0)
