@@ -274,6 +274,13 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 		return usage_error("-s is required: the intercept(s) that relay the target's replies", NULL);
 	if (!o->input)
 		return usage_error("-i is required: a pcap file, an interface, or vxlan:PORT", NULL);
+	if (o->cfg.ap.rule[0].has_dst_mac) {
+		/* TCPCopy's srcPort@MAC-targetIP:port@nextHopMAC: the next hop is given */
+		if (!o->cfg.outdev)
+			return usage_error("-x with @MAC needs -o DEV (send at the link layer)", NULL);
+		o->cfg.has_dst_mac = true;
+		memcpy(o->cfg.dst_mac, o->cfg.ap.rule[0].dst_mac, 6);
+	}
 	return 0;
 }
 

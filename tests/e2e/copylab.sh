@@ -587,7 +587,7 @@ PY
 #                            port 8080' unless ARGS give -F), background; waits until it
 #                            listens; log in $TW_TMP/VAR.err
 #   copylab_copy NAME [ARGS...]       tcptwin copy in ON, foreground (timeout T_COPY, 300 s),
-#                            -x 80-10.77.0.2:8080 -s 10.77.0.3 --report $LAB/NAME.json
+#                            -x 80-10.77.0.2:8080 (unless ARGS give -x) -s 10.77.0.3 --report $LAB/NAME.json
 #                            prepended; log $LAB/NAME.log; prints its summary; returns its
 #                            exit code
 #   copylab_outcome NAME KEY  a number from $LAB/NAME.json: sessions, or an outcome (done, gap...)
@@ -609,10 +609,11 @@ copylab_intercept() {
 }
 
 copylab_copy() {
-	local name=$1 rc=0
+	local name=$1 rc=0 x=(-x "$PORT_ON-$IP_TG:$PORT_TG")
 	shift
+	[[ " $* " == *" -x "* ]] && x=()
 	timeout -s INT -k 10 "${T_COPY:-300}" ip netns exec "$NS_ON" "$TW_BIN" copy \
-		-x "$PORT_ON-$IP_TG:$PORT_TG" -s "$IP_AS" --report "$LAB/$name.json" "$@" \
+		"${x[@]}" -s "$IP_AS" --report "$LAB/$name.json" "$@" \
 		>"$LAB/$name.log" 2>&1 || rc=$?
 	log "copy $name ($*): exit $rc"
 	grep -v '^\[' "$LAB/$name.log" | head -20 | sed 's/^/    /'

@@ -9,7 +9,10 @@
 #  2. uploads the server answers before reading the body (early=1), top speed;
 #  3. -n 3 with -c 10.77.2.x: three copies of every stream;
 #  4. the same small traffic recorded with `tcpdump -i any` (LINUX_SLL2) and
-#     converted to pcapng by tshark: both replay like any other file.
+#     converted to pcapng by tshark: both replay like any other file;
+#  5. --loop 2: two byte-exact copies of every stream (the second pass on
+#     fresh tuples); -o eth0 with the next hop's MAC in -x (TCPCopy's
+#     port@MAC form): sent at the link layer, byte-exact.
 # shellcheck source-path=SCRIPTDIR source=copylab.sh
 source "$(dirname "$0")/copylab.sh"
 need_root
@@ -72,4 +75,8 @@ if command -v tshark >/dev/null; then
 else
 	log "tshark not installed: pcapng not tested"
 fi
+log "5. --loop 2, and -o eth0 with the target's MAC"
+replay loop "$LAB/small.pcap" 400 2 --topspeed --loop 2
+mac=$(nsx "$NS_TG" cat /sys/class/net/eth0/address)
+replay l2 "$LAB/small.pcap" 200 1 --topspeed -o eth0 -x "$PORT_ON@02:00:00:00:00:01-$IP_TG:$PORT_TG@$mac"
 log "ok"
