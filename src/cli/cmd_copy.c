@@ -380,7 +380,7 @@ static void on_progress(struct tw_timer *t, uint64_t now, void *arg)
 
 	(void)t;
 	(void)now;
-	progress(run, stderr);
+	progress(run, tw_log_stream());
 	tw_loop_timer_after(run->loop, &run->t_progress, run->o->progress_s * NS);
 }
 
@@ -465,6 +465,10 @@ int tw_cmd_copy(int argc, char **argv)
 		fprintf(stderr, "tcptwin copy: event loop: %s\n", strerror(errno));
 		return 1;
 	}
+	if (open_input(&run, &live)) { /* a bad file fails before intercept hears of us */
+		status = 1;
+		goto out;
+	}
 	o.rc.on_reply = on_reply;
 	o.rc.on_fail = on_fail;
 	o.rc.arg = &run;
@@ -478,10 +482,6 @@ int tw_cmd_copy(int argc, char **argv)
 	rc = tw_copy_new(run.loop, &o.cfg, &registrar, &run.copy, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "tcptwin copy: %s\n", *err ? err : tw_strerror(rc));
-		status = 1;
-		goto out;
-	}
-	if (open_input(&run, &live)) {
 		status = 1;
 		goto out;
 	}
@@ -516,7 +516,7 @@ int tw_cmd_copy(int argc, char **argv)
 			}
 		}
 		if (tw_cli_sig_stats())
-			progress(&run, stderr);
+			progress(&run, tw_log_stream());
 		rc = tw_loop_run_once(run.loop, true);
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "tcptwin copy: event loop: %s\n", tw_strerror(rc));
@@ -528,7 +528,7 @@ int tw_cmd_copy(int argc, char **argv)
 	if (run.failed)
 		status = 1;
 	tw_relay_client_flush(run.relay);
-	tw_copy_print_summary(run.copy, stderr);
+	tw_copy_print_summary(run.copy, tw_log_stream());
 	if (o.report && write_report(&run))
 		status = 1;
 out:

@@ -139,13 +139,13 @@ int tw_cmd_intercept(int argc, char **argv)
 		tw_loop_free(loop);
 		return 1;
 	}
-	tw_log(TW_LOG_NOTICE, 0, "intercept listening on %s port %u, capturing on %s with '%s'",
-	       cfg.srv.bind ? cfg.srv.bind : "every address", cfg.srv.port, cfg.ifaces, cfg.filter);
 	if ((rc = tw_cli_service("intercept", logfile, daemonize, pidfile))) {
 		tw_icept_free(ic);
 		tw_loop_free(loop);
 		return rc;
 	}
+	tw_log(TW_LOG_NOTICE, 0, "intercept listening on %s port %u, capturing on %s with '%s'",
+	       cfg.srv.bind ? cfg.srv.bind : "every address", cfg.srv.port, cfg.ifaces, cfg.filter);
 	tw_cli_signals(loop);
 	while (!tw_cli_sig_stop()) {
 		rc = tw_loop_run_once(loop, true);
@@ -154,9 +154,9 @@ int tw_cmd_intercept(int argc, char **argv)
 			break;
 		}
 		if (tw_cli_sig_stats())
-			tw_icept_print_stats(ic, stderr);
+			tw_icept_print_stats(ic, tw_log_stream());
 	}
-	tw_icept_print_stats(ic, stderr);
+	tw_icept_print_stats(ic, tw_log_stream());
 	tw_icept_free(ic);
 	tw_loop_free(loop);
 	secret.len = 0;

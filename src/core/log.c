@@ -39,6 +39,28 @@ int tw_log_open(const char *path)
 	return 0;
 }
 
+FILE *tw_log_stream(void)
+{
+	static FILE *f;
+	static int f_fd = -1;
+
+	if (log_fd == STDERR_FILENO)
+		return stderr;
+	if (f && f_fd == log_fd)
+		return f;
+	int fd = dup(log_fd);
+	FILE *nf = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!nf) {
+		if (fd >= 0)
+			close(fd);
+		return stderr;
+	}
+	setvbuf(nf, NULL, _IOLBF, 0);
+	f = nf;
+	f_fd = log_fd;
+	return f;
+}
+
 void tw_log_(enum tw_log_level lvl, int err, const char *module, const char *fmt, ...)
 {
 	char buf[1024];

@@ -10,6 +10,7 @@
 #define TW_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum tw_log_level {
 	TW_LOG_ERR = 0,
@@ -23,6 +24,9 @@ enum tw_log_level {
 void tw_log_set_level(enum tw_log_level lvl);
 /* Log to PATH (appending) instead of stderr; returns 0 or -errno. */
 int tw_log_open(const char *path);
+/* A stdio stream onto the log (stderr, or the -l file), for multi-line
+ * reports such as a run's summary. Never NULL. */
+FILE *tw_log_stream(void);
 /* Prefix used on every line ("tcptwin" by default). */
 void tw_log_set_prog(const char *prog);
 
