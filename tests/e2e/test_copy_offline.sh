@@ -3,7 +3,7 @@
 # tcptwin intercept) in the copy lab, checked byte-exact per connection:
 # every stream the production server (ON) received must reach the target
 # (TG) exactly once, and every session must end as "done".
-#  1. mixed HTTP/1.1 keep-alive traffic (400 connections x 5 requests, 20 %
+#  1. mixed HTTP/1.1 keep-alive traffic (1 000 connections x 4 requests, 20 %
 #     POSTs up to 100 KB, 5 % of replies 150 KB; the capture holds TSO
 #     super-packets), replayed at top speed, then at recorded speed (-a 1);
 #  2. uploads the server answers before reading the body (early=1), top speed;
@@ -46,12 +46,12 @@ replay() {
 }
 
 log "1. mixed keep-alive traffic"
-record mixed 400 5 mixed
+record mixed 1000 4 mixed
 big=$(tcpdump -r "$LAB/mixed.pcap" -nn 'tcp dst port 80 and greater 3000' 2>/dev/null | wc -l)
 log "client packets above 3000 bytes in the capture: $big"
 [ "$big" -gt 0 ] || fail "no super-packets in the mixed capture: the test would not cover them"
-replay mixed-top "$LAB/mixed.pcap" 400 1 --topspeed
-replay mixed-rec "$LAB/mixed.pcap" 400 1 -a 1
+replay mixed-top "$LAB/mixed.pcap" 1000 1 --topspeed
+replay mixed-rec "$LAB/mixed.pcap" 1000 1 -a 1
 
 log "2. early replies to uploads"
 mv "$LAB/online" "$LAB/online.mixed" && mkdir -p "$LAB/online"
