@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# tests/e2e/test_copy_mirror.sh - raw-mode replay from a cloud-style traffic
+# mirror: the online host ON mirrors its client traffic (tc mirred on cl0, to
+# a kernel VXLAN device, VNI 42) to the assistant AS, where
+# `tcptwin copy -i vxlan:4789` receives it live and replays every session to
+# the target, with the replies through the intercept on the same host.
+# Mixed keep-alive traffic (POSTs, 150 KB replies) of 300 connections x 4
+# requests: every session done, every stream byte-exact on the target.
+# shellcheck source-path=SCRIPTDIR source=copylab.sh
+source "$(dirname "$0")/copylab.sh"
+need_root
+need_bin
+need_cmd tc "$COPYLAB_PY"
+
+copylab_up
+copylab_servers
+if ! nsx "$NS_ON" ip link add vx0 type vxlan id 42 remote "$IP_AS" dstport 4789 dev eth0 2>"$TW_TMP/vx.err"; then
+	skip "no vxlan devices here: $(head -1 "$TW_TMP/vx.err")"
+fi
+nsx "$NS_ON" ip link set vx0 up
+nsx "$NS_ON" tc qdisc add dev cl0 clsact
+nsx "$NS_ON" tc filter add dev cl0 ingress protocol ip u32 match ip protocol 6 0xff \
+	match ip dport "$PORT_ON" 0xffff action mirred egress mirror dev vx0
+nsx "$NS_ON" tc filter add dev cl0 egress protocol ip u32 match ip protocol 6 0xff \
+	match ip sport "$PORT_ON" 0xffff action mirred egress mirror dev vx0
+copylab_intercept ICEPT
+
+bg COPY "$NS_AS" 300 "$TW_BIN" copy -x "$PORT_ON-$IP_TG:$PORT_TG" -s "$IP_AS" -i vxlan:4789 \
+	--report "$LAB/mirror.json" --progress 2
+wait_file_has "$TW_TMP/COPY.err" 'replaying live' 10 || { cat "$TW_TMP/COPY.err"; fail "copy did not start"; }
+copylab_drive 300 4 mixed
+copylab_wait_streams "$LAB/online" 300 || fail "online streams missing"
+copylab_wait_streams "$LAB/target" 300 60 || log "the target has only $(copylab_count "$LAB/target") streams so far"
+rc=0
+stop_wait "$COPY" INT || rc=$?
+grep -v '^\[' "$TW_TMP/COPY.err" | sed 's/^/    /'
+[ "$rc" -eq 0 ] || fail "copy exited $rc"
+n=$(copylab_outcome mirror sessions)
+[ "$n" -eq 300 ] || fail "$n sessions replayed, expected 300"
+n=$(copylab_outcome mirror done)
+[ "$n" -eq 300 ] || fail "only $n of 300 sessions done"
+copylab_target_round mirror 300
+copylab_compare_round mirror || fail "the target did not get every stream byte-exact"
+log "ok"
