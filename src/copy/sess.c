@@ -5,6 +5,7 @@
  * Pure: no syscalls, no logging, no allocation (chunks come from a pool).
  */
 #include "copy/sess.h"
+#include "copy/pace.h"
 #include "core/pool.h"
 #include "pkt/decode.h"
 #include "pkt/forge.h"
@@ -193,11 +194,6 @@ static void on_gap(struct tw_timer *t, uint64_t now, void *arg)
 		finish(s, TW_OUT_GAP, true, now);
 }
 
-static uint32_t seg_end(const struct tw_seg *c)
-{
-	return c->seq + c->len + ((c->flags & (TW_SEG_FIN | TW_SEG_RST)) ? 1u : 0u);
-}
-
 /* What the target has sent so far in the terms of a recorded ACK: its
  * payload bytes, plus one for its FIN (a client's ACK counts the FIN too). */
 static uint64_t resp_seen(const struct tw_sess *s)
@@ -205,44 +201,12 @@ static uint64_t resp_seen(const struct tw_sess *s)
 	return s->resp + (s->t_fin ? 1u : 0u);
 }
 
-/* Release captured chunks whose turn has come (see sess.h). */
+/* Release captured chunks whose turn has come (see pace.h). */
 static void try_release(struct tw_sess *s, uint64_t now)
 {
-	const struct tw_sess_cfg *cfg = s->env->cfg;
-	struct tw_sess_stats *st = s->env->st;
-	uint64_t deadline = 0;
+	uint64_t deadline = tw_pace_release(&s->pace, s->env->cfg, s->env->st, &s->q, &s->rel,
+					    resp_seen(s), now);
 
-	for (;;) {
-		struct tw_seg *c = tw_segq_find(&s->q, s->rel);
-		uint64_t got, need;
-
-		if (!c)
-			break;
-		if (c->has_ack && !s->have_base) {
-			s->have_base = true;
-			s->base_ack = c->rec_ack;
-		}
-		if (c->has_ack && tw_seq_lt(s->base_ack, c->rec_ack)) {
-			need = c->rec_ack - s->base_ack;
-			got = resp_seen(s) - s->resp_at_release;
-			if (got >= need) {
-				st->releases_acked++;
-			} else if (got > 0 && now >= s->last_reply + cfg->settle_ns) {
-				st->releases_settled++;
-			} else if (now >= s->wait_since + cfg->req_timeout_ns) {
-				st->releases_timeout++;
-			} else {
-				deadline = s->wait_since + cfg->req_timeout_ns;
-				if (got > 0 && s->last_reply + cfg->settle_ns < deadline)
-					deadline = s->last_reply + cfg->settle_ns;
-				break;
-			}
-			s->base_ack = c->rec_ack;
-			s->resp_at_release = resp_seen(s);
-		}
-		s->rel = seg_end(c);
-		s->wait_since = now;
-	}
 	if (deadline && !s->fin_acked_at)
 		tw_timer_arm(s->env->timers, &s->t_pace, deadline);
 }
@@ -340,7 +304,7 @@ void tw_sess_start(struct tw_sess *s, const struct tw_sess_env *env, uint8_t ipv
 	s->ts_on = ts_on;
 	s->ip_id = (uint16_t)(isn ^ (isn >> 16));
 	s->rto = env->cfg->rto_min_ns;
-	s->wait_since = now;
+	tw_pace_init(&s->pace, now);
 	tw_segq_init(&s->q, isn + 1);
 	tw_timer_init(&s->t_rto, on_rto, s);
 	tw_timer_init(&s->t_pace, on_pace, s);
@@ -364,10 +328,8 @@ void tw_sess_client(struct tw_sess *s, const struct tw_pkt *p, uint64_t now)
 		flags |= TW_SEG_RST;
 	if (p->flags & TW_TH_PSH)
 		flags |= TW_SEG_PSH;
-	if ((p->flags & TW_TH_ACK) && !s->have_base) {
-		s->have_base = true;
-		s->base_ack = p->ack;
-	}
+	if (p->flags & TW_TH_ACK)
+		tw_pace_base(&s->pace, p->ack);
 	rc = tw_segq_add(&s->q, env->segs, p->seq, p->payload, (uint32_t)p->payload_len, flags,
 			 p->ack, (p->flags & TW_TH_ACK) != 0, env->cfg->max_ooo);
 	if (rc < 0) {
@@ -463,7 +425,7 @@ void tw_sess_reply(struct tw_sess *s, const struct tw_wire_reply *r, uint64_t no
 			s->rcv_nxt = end;
 		}
 		if (r->payload_len)
-			s->last_reply = now;
+			tw_pace_reply(&s->pace, now);
 		if ((r->flags & TW_TH_FIN) && !s->t_fin && tw_seq_le(end, s->rcv_nxt)) {
 			s->t_fin = true;
 			s->rcv_nxt = end + 1;

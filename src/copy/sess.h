@@ -24,6 +24,7 @@
 #ifndef TW_COPY_SESS_H
 #define TW_COPY_SESS_H
 
+#include "copy/pace.h"
 #include "copy/segq.h"
 #include "core/timer.h"
 
@@ -129,12 +130,8 @@ struct tw_sess {
 	bool t_fin;
 
 	/* pacing */
-	bool have_base;
-	uint32_t base_ack;               /* captured ACK at the last release */
-	uint64_t resp_at_release;        /* target payload bytes at the last release */
+	struct tw_pace pace;
 	uint64_t resp;                   /* target payload bytes so far */
-	uint64_t wait_since;             /* a gate started waiting */
-	uint64_t last_reply;             /* time of the last target payload */
 
 	/* timers */
 	struct tw_timer t_rto, t_pace, t_gap;
