@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -40,12 +41,18 @@ enum {
 	OPT_GAP,
 	OPT_PROGRESS,
 	OPT_WIRE_VERSION,
+	OPT_MODE,
+	OPT_SOURCE_IP,
+	OPT_TRANSPARENT,
 	OPT_HELP,
 };
 
 static const struct tw_opt copy_opts[] = {
 	{NULL, 'x', 1, "[IP:]PORT-TIP:TPORT[,...]", "replay sessions to server PORT against target TIP:TPORT (IPv6 in brackets; @MAC forms as TCPCopy)"},
-	{NULL, 's', 1, "HOST[:PORT][,...]", "the intercepts that relay the target's replies"},
+	{NULL, 's', 1, "HOST[:PORT][,...]", "raw mode: the intercepts that relay the target's replies"},
+	{"mode", OPT_MODE, 1, "raw|socket", "raw: forged client packets, replies via intercept (default); socket: kernel TCP connections"},
+	{"source-ip", OPT_SOURCE_IP, 1, "ADDR[,ADDR]", "socket mode: connect from these local addresses, in turn (past 64k ports)"},
+	{"transparent", OPT_TRANSPARENT, 0, NULL, "socket mode: keep the client addresses (IP_TRANSPARENT; replies must route back here)"},
 	{NULL, 'p', 1, "PORT", "intercept port when -s names none (default 36524)"},
 	{NULL, 'i', 1, "SOURCE", "pcap/pcapng FILE (offline), IFACE (live), or vxlan:[ADDR:]PORT / geneve:[ADDR:]PORT (mirror)"},
 	{NULL, 'F', 1, "FILTER", "BPF filter for the captured traffic (default: tcp to the -x ports)"},
@@ -78,7 +85,8 @@ static const struct tw_opt copy_opts[] = {
 	{NULL, 0, 0, NULL, NULL},
 };
 
-static const char synopsis[] = "-x [IP:]PORT-TIP:TPORT -s INTERCEPT -i FILE|IFACE|vxlan:PORT [options]";
+static const char synopsis[] =
+	"-x [IP:]PORT-TIP:TPORT (-s INTERCEPT | --mode socket) -i FILE|IFACE|vxlan:PORT [options]";
 
 struct copy_opts {
 	struct tw_copy_cfg cfg;
@@ -140,6 +148,23 @@ static int parse_ms(const char *s, uint64_t *ns)
 		return -EINVAL;
 	*ns = v * MS;
 	return 0;
+}
+
+static int parse_sources(struct tw_copy_cfg *cfg, const char *s)
+{
+	while (*s) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+		if (cfg->nsource == TW_COPY_MAX_SOURCES ||
+		    tw_ap_parse_ip(s, len, &cfg->source_ip[cfg->nsource]) < 0)
+			return -EINVAL;
+		cfg->nsource++;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return cfg->nsource ? 0 : -EINVAL;
 }
 
 static int parse_options(int argc, char **argv, struct copy_opts *o)
@@ -259,6 +284,17 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 				return usage_error("--wire-version: bad value", optarg);
 			o->rc.ver_min = o->rc.ver_max = (uint16_t)v;
 			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "socket"))
+				o->cfg.socket_mode = true;
+			else if (strcmp(optarg, "raw"))
+				return usage_error("--mode: raw or socket", optarg);
+			break;
+		case OPT_SOURCE_IP:
+			if (parse_sources(&o->cfg, optarg) < 0)
+				return usage_error("--source-ip: bad address list", optarg);
+			break;
+		case OPT_TRANSPARENT: o->cfg.transparent = true; break;
 		case OPT_HELP:
 			tw_cli_help(stdout, "copy", synopsis, copy_opts);
 			return -1;
@@ -270,8 +306,13 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!o->cfg.ap.nrules)
 		return usage_error("-x is required (e.g. -x 80-10.0.0.2:8080)", NULL);
-	if (!o->rc.servers)
-		return usage_error("-s is required: the intercept(s) that relay the target's replies", NULL);
+	if (!o->rc.servers && !o->cfg.socket_mode)
+		return usage_error("-s is required in raw mode: the intercept(s) that relay the target's "
+				   "replies (or --mode socket)", NULL);
+	if ((o->cfg.transparent || o->cfg.nsource) && !o->cfg.socket_mode)
+		return usage_error("--source-ip and --transparent are for --mode socket", NULL);
+	if (o->cfg.transparent && o->cfg.nsource)
+		return usage_error("--transparent keeps the client addresses: no --source-ip with it", NULL);
 	if (!o->input)
 		return usage_error("-i is required: a pcap file, an interface, or vxlan:PORT", NULL);
 	if (o->cfg.ap.rule[0].has_dst_mac) {
@@ -368,7 +409,7 @@ static void progress(struct run *run, FILE *out)
 		el, eta, st.sessions, tw_copy_live_sessions(run->copy), st.sess.outcomes[TW_OUT_DONE],
 		st.sess.outcomes[TW_OUT_RESET] + st.sess.outcomes[TW_OUT_GAP] +
 			st.sess.outcomes[TW_OUT_TIMEOUT] + st.sess.outcomes[TW_OUT_NO_SYNACK] +
-			st.sess.outcomes[TW_OUT_SEND_ERROR],
+			st.sess.outcomes[TW_OUT_SEND_ERROR] + st.sess.outcomes[TW_OUT_TRUNCATED],
 		st.sess.pkts_sent, st.sess.bytes_sent, st.sess.retrans, st.replies, st.sess.reply_bytes,
 		st.frames);
 	fflush(out);
@@ -465,23 +506,46 @@ int tw_cmd_copy(int argc, char **argv)
 		fprintf(stderr, "tcptwin copy: event loop: %s\n", strerror(errno));
 		return 1;
 	}
-	if (open_input(&run, &live)) { /* a bad file fails before intercept hears of us */
+	/* a bad file fails before intercept hears of us; a pipe or a live source
+	 * is opened after (opening a FIFO waits for its writer) */
+	struct stat in_st;
+	bool in_first = stat(o.input, &in_st) == 0 && S_ISREG(in_st.st_mode);
+	if (in_first && open_input(&run, &live)) {
 		status = 1;
 		goto out;
 	}
-	o.rc.on_reply = on_reply;
-	o.rc.on_fail = on_fail;
-	o.rc.arg = &run;
-	rc = tw_relay_client_open(run.loop, &o.rc, &run.relay, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "tcptwin copy: %s\n", err);
-		status = 1;
-		goto out;
+	if (o.cfg.socket_mode) {
+		/* a descriptor per session */
+		struct rlimit rl;
+		rlim_t want = (rlim_t)o.cfg.max_sessions + 1024;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+			rl.rlim_cur = want;
+			if (rl.rlim_max < want)
+				rl.rlim_max = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				tw_log(TW_LOG_WARN, -errno, "cannot raise the open file limit to %llu",
+				       (unsigned long long)want);
+		}
+	} else {
+		o.rc.on_reply = on_reply;
+		o.rc.on_fail = on_fail;
+		o.rc.arg = &run;
+		rc = tw_relay_client_open(run.loop, &o.rc, &run.relay, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "tcptwin copy: %s\n", err);
+			status = 1;
+			goto out;
+		}
 	}
 	registrar = (struct tw_copy_registrar){.reg = reg, .flush = reg_flush, .arg = &run};
-	rc = tw_copy_new(run.loop, &o.cfg, &registrar, &run.copy, err, sizeof(err));
+	rc = tw_copy_new(run.loop, &o.cfg, o.cfg.socket_mode ? NULL : &registrar, &run.copy, err,
+			 sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "tcptwin copy: %s\n", *err ? err : tw_strerror(rc));
+		status = 1;
+		goto out;
+	}
+	if (!in_first && open_input(&run, &live)) {
 		status = 1;
 		goto out;
 	}
@@ -527,7 +591,8 @@ int tw_cmd_copy(int argc, char **argv)
 	tw_loop_timer_cancel(run.loop, &run.t_progress);
 	if (run.failed)
 		status = 1;
-	tw_relay_client_flush(run.relay);
+	if (run.relay)
+		tw_relay_client_flush(run.relay);
 	tw_copy_print_summary(run.copy, tw_log_stream());
 	if (o.report && write_report(&run))
 		status = 1;

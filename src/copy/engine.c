@@ -15,6 +15,7 @@
 #include "send/route.h"
 #include "send/sink.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,31 +98,96 @@ static void key_of(struct tw_flow_key *k, int ver, const uint8_t *src, uint16_t 
 		tw_flow_key_v6(k, src, sport, dst, dport);
 }
 
-static void sess_done(void *ctx, struct tw_sess *s)
+/* Bytes of the conversation CK are lost for good: drop the rest of it. */
+static void bury(struct tw_copy *c, const struct conv_key *ck)
 {
-	struct tw_copy *c = ctx;
-	struct csess *cs = s->user;
+	if (tw_hash_count(c->dead_tab) == tw_hash_capacity(c->dead_tab))
+		tw_hash_clear(c->dead_tab);
+	(void)tw_hash_insert(c->dead_tab, ck, c);
+}
+
+/* A session has its outcome: forget it. */
+static void session_over(struct tw_copy *c, struct csess *cs, enum tw_outcome outcome)
+{
 	uint64_t now = now_ns(c);
 
+	cs->outcome = outcome;
 	if (cs->in_cap) {
 		(void)tw_hash_remove(c->cap_tab, &cs->ck, NULL);
 		/* the rest of a conversation with a hole is not replayed on a new
 		 * connection (it would start in the middle of a request) */
-		if (s->outcome == TW_OUT_GAP) {
-			if (tw_hash_count(c->dead_tab) == tw_hash_capacity(c->dead_tab))
-				tw_hash_clear(c->dead_tab);
-			(void)tw_hash_insert(c->dead_tab, &cs->ck, c);
-		}
+		if (outcome == TW_OUT_GAP || outcome == TW_OUT_TRUNCATED)
+			bury(c, &cs->ck);
 	}
-	(void)tw_hash_remove(c->rep_tab, &cs->rk, NULL);
-	if (c->reg.reg)
-		(void)c->reg.reg(c->reg.arg, false, s->ipver, s->caddr, s->cport, s->taddr, s->tport);
-	(void)tw_ap_release(c->ap, &cs->tuple, now);
-	if (s->outcome != TW_OUT_DONE)
+	if (!c->cfg.socket_mode) {
+		struct tw_sess *s = &cs->u.s;
+
+		(void)tw_hash_remove(c->rep_tab, &cs->rk, NULL);
+		if (c->reg.reg)
+			(void)c->reg.reg(c->reg.arg, false, s->ipver, s->caddr, s->cport, s->taddr,
+					 s->tport);
+	}
+	if (cs->has_tuple)
+		(void)tw_ap_release(c->ap, &cs->tuple, now);
+	if (outcome != TW_OUT_DONE)
 		tw_copy_note_loss(c, cs);
 	cs->used = false;
 	c->live--;
 	tw_pool_put(c->sessions, cs);
+}
+
+static void sess_done(void *ctx, struct tw_sess *s)
+{
+	session_over(ctx, s->user, s->outcome);
+}
+
+static void ssess_done(void *ctx, struct tw_ssess *s)
+{
+	session_over(ctx, s->user, s->outcome);
+}
+
+/* socket mode: the target and the source to bind as socket addresses */
+static socklen_t sockaddr_of(struct sockaddr_storage *ss, const struct tw_ap_ip *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->ver == 4) {
+		struct sockaddr_in *s4 = (void *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, ip->a, 4);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (void *)ss;
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	memcpy(&s6->sin6_addr, ip->a, 16);
+	return sizeof(*s6);
+}
+
+static void start_socket_session(struct tw_copy *c, struct csess *cs, const struct tw_ap_rule *rule,
+				 uint32_t isn, uint64_t now)
+{
+	struct sockaddr_storage dst, src;
+	socklen_t dlen, slen = 0;
+	const struct sockaddr *srcp = NULL;
+
+	dlen = sockaddr_of(&dst, &rule->dst_ip, rule->dst_port);
+	if (cs->has_tuple) {
+		slen = sockaddr_of(&src, &cs->tuple.ip, cs->tuple.port);
+		srcp = (const struct sockaddr *)&src;
+	} else if (c->cfg.nsource) {
+		/* the next --source-ip of the target's family; the kernel picks the port */
+		for (unsigned i = 0; i < c->cfg.nsource; i++) {
+			const struct tw_ap_ip *ip = &c->cfg.source_ip[c->next_source++ % c->cfg.nsource];
+			if (ip->ver == rule->dst_ip.ver) {
+				slen = sockaddr_of(&src, ip, 0);
+				srcp = (const struct sockaddr *)&src;
+				break;
+			}
+		}
+	}
+	cs->u.ss.user = cs;
+	tw_ssess_start(&cs->u.ss, &c->senv, (const struct sockaddr *)&dst, dlen, srcp, slen, isn, now);
 }
 
 static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
@@ -136,41 +202,70 @@ static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
 		return NULL;
 	}
 	memcpy(orig.a, p->src, 16);
-	if (tw_ap_alloc(c->ap, &orig, p->sport, rule->dst_ip.ver, ck->copy, now, &cs->tuple) < 0) {
+	/* raw mode forges every tuple; socket mode only keeps client addresses
+	 * with --transparent, else the kernel chooses */
+	cs->has_tuple = !c->cfg.socket_mode || c->cfg.transparent;
+	if (cs->has_tuple &&
+	    tw_ap_alloc(c->ap, &orig, p->sport, rule->dst_ip.ver, ck->copy, now, &cs->tuple) < 0) {
 		c->st.tuples_refused++;
 		tw_pool_put(c->sessions, cs);
 		return NULL;
 	}
 	cs->ck = *ck;
-	key_of(&cs->rk, rule->dst_ip.ver, cs->tuple.ip.a, cs->tuple.port, rule->dst_ip.a,
-	       rule->dst_port);
 	if (tw_hash_insert(c->cap_tab, &cs->ck, cs) < 0) {
 		c->st.sessions_refused++;
-		(void)tw_ap_release(c->ap, &cs->tuple, now);
-		tw_pool_put(c->sessions, cs);
-		return NULL;
+		goto refused;
 	}
-	if (tw_hash_insert(c->rep_tab, &cs->rk, cs) < 0) {
-		(void)tw_hash_remove(c->cap_tab, &cs->ck, NULL);
-		c->st.sessions_refused++;
-		(void)tw_ap_release(c->ap, &cs->tuple, now);
-		tw_pool_put(c->sessions, cs);
-		return NULL;
+	if (!c->cfg.socket_mode) {
+		key_of(&cs->rk, rule->dst_ip.ver, cs->tuple.ip.a, cs->tuple.port, rule->dst_ip.a,
+		       rule->dst_port);
+		if (tw_hash_insert(c->rep_tab, &cs->rk, cs) < 0) {
+			(void)tw_hash_remove(c->cap_tab, &cs->ck, NULL);
+			c->st.sessions_refused++;
+			goto refused;
+		}
 	}
 	cs->in_cap = true;
 	cs->used = true;
 	memcpy(cs->orig, p->src, 16);
 	cs->orig_port = p->sport;
 	cs->orig_ver = p->ipver;
+	cs->isn = isn;
 	c->live++;
 	c->st.sessions++;
+	if (c->cfg.socket_mode) {
+		start_socket_session(c, cs, rule, isn, now);
+		/* it may have ended already (socket or connect failed): CS is free */
+		return cs->used ? cs : NULL;
+	}
 	if (c->reg.reg)
 		(void)c->reg.reg(c->reg.arg, true, rule->dst_ip.ver, cs->tuple.ip.a, cs->tuple.port,
 				 rule->dst_ip.a, rule->dst_port);
-	cs->s.user = cs;
-	tw_sess_start(&cs->s, &c->env, rule->dst_ip.ver, cs->tuple.ip.a, cs->tuple.port,
+	cs->u.s.user = cs;
+	tw_sess_start(&cs->u.s, &c->env, rule->dst_ip.ver, cs->tuple.ip.a, cs->tuple.port,
 		      rule->dst_ip.a, rule->dst_port, isn, p->opts.has_ts, now);
 	return cs;
+refused:
+	if (cs->has_tuple)
+		(void)tw_ap_release(c->ap, &cs->tuple, now);
+	tw_pool_put(c->sessions, cs);
+	return NULL;
+}
+
+static void sess_client(struct tw_copy *c, struct csess *cs, const struct tw_pkt *p)
+{
+	if (c->cfg.socket_mode)
+		tw_ssess_client(&cs->u.ss, p, now_ns(c));
+	else
+		tw_sess_client(&cs->u.s, p, now_ns(c));
+}
+
+static void sess_abort(struct tw_copy *c, struct csess *cs, enum tw_outcome o)
+{
+	if (c->cfg.socket_mode)
+		tw_ssess_abort(&cs->u.ss, o, now_ns(c));
+	else
+		tw_sess_abort(&cs->u.s, o, now_ns(c));
 }
 
 /* The captured conversation of CK ended in the capture (its port is reused):
@@ -181,7 +276,10 @@ static void capture_over(struct tw_copy *c, struct csess *cs)
 		return;
 	(void)tw_hash_remove(c->cap_tab, &cs->ck, NULL);
 	cs->in_cap = false;
-	tw_sess_capture_end(&cs->s, now_ns(c));
+	if (c->cfg.socket_mode)
+		tw_ssess_capture_end(&cs->u.ss, now_ns(c));
+	else
+		tw_sess_capture_end(&cs->u.s, now_ns(c));
 }
 
 /* One captured client->server TCP packet of a matched conversation, for copy COPY. */
@@ -205,15 +303,16 @@ static void client_pkt(struct tw_copy *c, const struct tw_ap_rule *rule, const s
 			return;
 		}
 	}
-	if (cs && p->truncated) {
+	if (p->truncated) {
 		/* bytes of this conversation are missing: never replay it damaged */
-		tw_sess_abort(&cs->s, TW_OUT_GAP, now_ns(c));
+		if (cs)
+			sess_abort(c, cs, TW_OUT_TRUNCATED);
+		else if (p->payload_len)
+			bury(c, &ck);
 		return;
 	}
-	if (p->truncated)
-		return;
 	if (syn) {
-		if (cs && cs->s.isn == p->seq)
+		if (cs && cs->isn == p->seq)
 			return; /* the SYN again */
 		if (cs)
 			capture_over(c, cs);
@@ -227,7 +326,7 @@ static void client_pkt(struct tw_copy *c, const struct tw_ap_rule *rule, const s
 		if (!cs)
 			return;
 	}
-	tw_sess_client(&cs->s, p, now_ns(c));
+	sess_client(c, cs, p);
 }
 
 static void frame_in(struct tw_copy *c, const struct tw_frame *f)
@@ -280,7 +379,7 @@ static void for_each_session(struct tw_copy *c, void (*fn)(struct tw_copy *, str
 
 static void abort_one(struct tw_copy *c, struct csess *cs)
 {
-	tw_sess_abort(&cs->s, TW_OUT_TIMEOUT, now_ns(c));
+	sess_abort(c, cs, TW_OUT_TIMEOUT);
 }
 
 static void on_drain(struct tw_timer *t, uint64_t now, void *arg)
@@ -441,7 +540,7 @@ void tw_copy_reply(struct tw_copy *c, const struct tw_wire_reply *r)
 		c->st.replies_unknown++;
 		return;
 	}
-	tw_sess_reply(&cs->s, r, now_ns(c));
+	tw_sess_reply(&cs->u.s, r, now_ns(c));
 }
 
 bool tw_copy_finished(const struct tw_copy *c)
@@ -532,15 +631,28 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 	rc = tw_ap_create(&c->ap, &cfg->ap, tw_loop_now(loop), err, errlen);
 	if (rc < 0)
 		goto fail;
-	memset(&sc, 0, sizeof(sc));
-	sc.kind = cfg->outdev ? TW_SINK_AFPACKET : TW_SINK_RAWIP;
-	sc.dev = cfg->outdev;
-	sc.has_dst_mac = cfg->has_dst_mac;
-	memcpy(sc.dst_mac, cfg->dst_mac, 6);
-	sc.batch = BATCH;
-	rc = tw_sink_open(&sc, &c->sink, err, errlen);
-	if (rc < 0)
-		goto fail;
+	if (!cfg->socket_mode) {
+		memset(&sc, 0, sizeof(sc));
+		sc.kind = cfg->outdev ? TW_SINK_AFPACKET : TW_SINK_RAWIP;
+		sc.dev = cfg->outdev;
+		sc.has_dst_mac = cfg->has_dst_mac;
+		memcpy(sc.dst_mac, cfg->dst_mac, 6);
+		sc.batch = BATCH;
+		rc = tw_sink_open(&sc, &c->sink, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	c->senv = (struct tw_ssess_env){
+		.cfg = &c->cfg.sess,
+		.loop = loop,
+		.segs = c->segs,
+		.st = &c->sst,
+		.done = ssess_done,
+		.ctx = c,
+		.scratch = c->scratch,
+		.transparent = cfg->transparent,
+		.connect_ns = 10 * NS,
+	};
 	c->env = (struct tw_sess_env){
 		.cfg = &c->cfg.sess,
 		.timers = tw_loop_timers(loop),

@@ -27,6 +27,8 @@ struct tw_loop;
 struct tw_src;
 struct tw_wire_reply;
 
+#define TW_COPY_MAX_SOURCES 64
+
 struct tw_copy_cfg {
 	struct tw_ap_cfg ap;           /* -x -c -n -r */
 	struct tw_sess_cfg sess;
@@ -43,6 +45,10 @@ struct tw_copy_cfg {
 	bool topspeed;                 /* --topspeed: files as fast as sessions take them */
 	unsigned loops;                /* --loop: times through a file (default 1) */
 	uint64_t drain_ns;             /* after the input ends, the most sessions may take */
+	bool socket_mode;              /* --mode socket: kernel TCP connections to the target */
+	bool transparent;              /* socket mode: keep the client addresses (IP_TRANSPARENT) */
+	struct tw_ap_ip source_ip[TW_COPY_MAX_SOURCES]; /* socket mode: --source-ip, round robin */
+	unsigned nsource;
 };
 
 void tw_copy_cfg_init(struct tw_copy_cfg *cfg);

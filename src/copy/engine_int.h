@@ -7,6 +7,7 @@
 
 #include "capture/source.h"
 #include "copy/engine.h"
+#include "copy/ssess.h"
 #include "core/hash.h"
 #include "core/loop.h"
 #include "send/sink.h"
@@ -21,7 +22,12 @@ struct conv_key {
 _Static_assert(sizeof(struct conv_key) == 48, "conv_key has no hidden padding");
 
 struct csess {
-	struct tw_sess s;
+	union {
+		struct tw_sess s;             /* raw mode */
+		struct tw_ssess ss;           /* socket mode */
+	} u;
+	enum tw_outcome outcome;      /* once ended */
+	uint32_t isn;                 /* the captured client's */
 	struct conv_key ck;           /* in cap_tab while in_cap */
 	struct tw_flow_key rk;        /* replay tuple -> target, in rep_tab */
 	struct tw_ap_tuple tuple;
@@ -30,6 +36,7 @@ struct csess {
 	uint8_t orig_ver;
 	bool in_cap;
 	bool used;
+	bool has_tuple;               /* tuple came from the address plan */
 };
 
 #define TW_COPY_LOSS_NAMES 100
@@ -44,6 +51,8 @@ struct tw_copy {
 	struct tw_ap *ap;
 	struct tw_sink *sink;
 	struct tw_sess_env env;
+	struct tw_ssess_env senv;     /* socket mode */
+	unsigned next_source;         /* --source-ip round robin */
 	struct tw_sess_stats sst;
 	uint8_t *scratch;
 	uint32_t mtu;

@@ -4,6 +4,7 @@
 #include "copy/pace.h"
 #include "copy/segq.h"
 #include "copy/sess.h"
+#include "pkt/decode.h"
 
 void tw_pace_init(struct tw_pace *p, uint64_t now)
 {
@@ -55,4 +56,21 @@ uint64_t tw_pace_release(struct tw_pace *p, const struct tw_sess_cfg *cfg, struc
 		*rel = seg_end(c);
 		p->wait_since = now;
 	}
+}
+
+int tw_pace_take(struct tw_pace *p, struct tw_segq *q, struct tw_pool *segs, const struct tw_pkt *pkt,
+		 uint32_t max_ooo)
+{
+	uint8_t flags = 0;
+
+	if (pkt->flags & TW_TH_FIN)
+		flags |= TW_SEG_FIN;
+	if (pkt->flags & TW_TH_RST)
+		flags |= TW_SEG_RST;
+	if (pkt->flags & TW_TH_PSH)
+		flags |= TW_SEG_PSH;
+	if (pkt->flags & TW_TH_ACK)
+		tw_pace_base(p, pkt->ack);
+	return tw_segq_add(q, segs, pkt->seq, pkt->payload, (uint32_t)pkt->payload_len, flags, pkt->ack,
+			   (pkt->flags & TW_TH_ACK) != 0, max_ooo);
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct tw_pkt;
+struct tw_pool;
 struct tw_segq;
 struct tw_sess_cfg;
 struct tw_sess_stats;
@@ -43,5 +45,10 @@ static inline void tw_pace_reply(struct tw_pace *p, uint64_t now)
  */
 uint64_t tw_pace_release(struct tw_pace *p, const struct tw_sess_cfg *cfg, struct tw_sess_stats *st,
 			 const struct tw_segq *q, uint32_t *rel, uint64_t resp, uint64_t now);
+
+/* Queue one captured client packet P (payload, FIN/RST/PSH, recorded ACK)
+ * in Q; returns tw_segq_add's result (> 0: new in-order bytes). */
+int tw_pace_take(struct tw_pace *p, struct tw_segq *q, struct tw_pool *segs, const struct tw_pkt *pkt,
+		 uint32_t max_ooo);
 
 #endif

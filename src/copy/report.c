@@ -22,7 +22,7 @@ void tw_copy_note_loss(struct tw_copy *c, const struct csess *cs)
 	snprintf(c->loss[c->nloss].name, sizeof(c->loss[0].name),
 		 cs->orig_ver == 4 ? "%s:%u copy %u" : "[%s]:%u copy %u", a, cs->orig_port,
 		 (unsigned)cs->ck.copy);
-	c->loss[c->nloss].outcome = cs->s.outcome;
+	c->loss[c->nloss].outcome = cs->outcome;
 	c->nloss++;
 }
 

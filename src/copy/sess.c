@@ -22,7 +22,7 @@ static const char *const outcome_names[TW_OUT_MAX] = {
 	[TW_OUT_NONE] = "none",           [TW_OUT_DONE] = "done",
 	[TW_OUT_RESET] = "reset_by_target", [TW_OUT_GAP] = "gap",
 	[TW_OUT_TIMEOUT] = "timeout",     [TW_OUT_NO_SYNACK] = "no_synack",
-	[TW_OUT_SEND_ERROR] = "send_error",
+	[TW_OUT_SEND_ERROR] = "send_error", [TW_OUT_TRUNCATED] = "truncated",
 };
 
 const char *tw_outcome_name(enum tw_outcome o)
@@ -317,21 +317,11 @@ void tw_sess_start(struct tw_sess *s, const struct tw_sess_env *env, uint8_t ipv
 void tw_sess_client(struct tw_sess *s, const struct tw_pkt *p, uint64_t now)
 {
 	const struct tw_sess_env *env = s->env;
-	uint8_t flags = 0;
 	int rc;
 
 	if (s->state == TW_SS_CLOSED || (p->flags & TW_TH_SYN))
 		return;
-	if (p->flags & TW_TH_FIN)
-		flags |= TW_SEG_FIN;
-	if (p->flags & TW_TH_RST)
-		flags |= TW_SEG_RST;
-	if (p->flags & TW_TH_PSH)
-		flags |= TW_SEG_PSH;
-	if (p->flags & TW_TH_ACK)
-		tw_pace_base(&s->pace, p->ack);
-	rc = tw_segq_add(&s->q, env->segs, p->seq, p->payload, (uint32_t)p->payload_len, flags,
-			 p->ack, (p->flags & TW_TH_ACK) != 0, env->cfg->max_ooo);
+	rc = tw_pace_take(&s->pace, &s->q, env->segs, p, env->cfg->max_ooo);
 	if (rc < 0) {
 		env->st->held_refused++;
 		finish(s, TW_OUT_GAP, true, now);

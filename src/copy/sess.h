@@ -43,6 +43,7 @@ enum tw_outcome {
 	TW_OUT_TIMEOUT,         /* the target stopped acknowledging */
 	TW_OUT_NO_SYNACK,       /* the target never answered the SYN */
 	TW_OUT_SEND_ERROR,      /* sending kept failing */
+	TW_OUT_TRUNCATED,       /* the capture (a mirror) cut packets of it: never replayed damaged */
 	TW_OUT_MAX
 };
 
