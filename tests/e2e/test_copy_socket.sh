@@ -65,8 +65,8 @@ log "5. a pcap of VXLAN-encapsulated traffic"
 newround short
 # the underlay carries full-size inner frames (a vxlan device's default MTU of
 # 1450 would cut 1500-byte packets: a truncated mirror, which copy refuses)
-for n in "$NS_ON" "$NS_AS"; do nsx "$n" ip link set eth0 mtu 1600; done
-for p in p-on p-as; do nsx "$NS_SW" ip link set "$p" mtu 1600; done
+for n in "$NS_ON" "$NS_TG" "$NS_AS"; do nsx "$n" ip link set eth0 mtu 1600; done
+for p in p-on p-tg p-as; do nsx "$NS_SW" ip link set "$p" mtu 1600; done
 nsx "$NS_ON" ip link add vx0 type vxlan id 42 remote "$IP_AS" dstport 4789 dev eth0
 nsx "$NS_ON" ip link set vx0 mtu 1500 up
 nsx "$NS_ON" tc qdisc add dev cl0 clsact
