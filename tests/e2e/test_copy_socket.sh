@@ -10,7 +10,10 @@
 #  4. 10 000 short connections whose client ports are reused;
 #  5. a pcap of VXLAN-encapsulated traffic (the mirror as the assistant's
 #     tcpdump wrote it, outer headers and all);
-#  6. --source-ip with two local addresses: connections from both.
+#  6. --source-ip with two local addresses: connections from both;
+#  7. --transparent: the connections keep the client addresses; the target
+#     routes them back to the replay host, which delivers them locally with
+#     the policy route the README gives.
 # shellcheck source-path=SCRIPTDIR source=copylab.sh
 source "$(dirname "$0")/copylab.sh"
 need_root
@@ -91,4 +94,12 @@ replay sources "$LAB/vxlan.pcap" 200 1 --topspeed --source-ip 10.77.0.11,10.77.0
 for a in 10.77.0.11 10.77.0.12; do
 	ls "$LAB/target.sources/${a}_"*.bin >/dev/null 2>&1 || fail "no connection came from $a"
 done
+log "7. --transparent"
+nsx "$NS_TG" ip route replace "$NET_CL" via "$IP_ON"
+nsx "$NS_ON" ip rule add fwmark 1 lookup 100
+nsx "$NS_ON" ip route add local 0.0.0.0/0 dev lo table 100
+nsx "$NS_ON" iptables -t mangle -A PREROUTING -p tcp --sport "$PORT_TG" -j MARK --set-mark 1
+replay transparent "$LAB/vxlan.pcap" 200 1 --topspeed --transparent
+n=$(find "$LAB/target.transparent" -name "${IP_CL}_*.bin" | wc -l)
+[ "$n" -eq 200 ] || fail "--transparent: $n of 200 connections came from the client address $IP_CL"
 log "ok"
