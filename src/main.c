@@ -20,7 +20,7 @@ static const struct cmd cmds[] = {
 	{"copy", tw_cmd_copy, "replay captured TCP sessions against a target (TCPCopy's job)"},
 	{"intercept", tw_cmd_intercept, "relay the target's replies back to copy (TCPCopy's intercept)"},
 	{"blast", NULL, "stateless pcap replay at a given rate (tcpreplay's job) [not yet available]"},
-	{"doctor", NULL, "check a deployment before anything is sent [not yet available]"},
+	{"doctor", tw_cmd_doctor, "check a deployment before anything is sent (one probe session)"},
 };
 
 static void usage(FILE *out)

@@ -43,5 +43,6 @@ bool tw_cli_sig_stats(void);    /* a statistics request since the last call */
 int tw_cmd_capture(int argc, char **argv);
 int tw_cmd_copy(int argc, char **argv);
 int tw_cmd_intercept(int argc, char **argv);
+int tw_cmd_doctor(int argc, char **argv);
 
 #endif
