@@ -44,6 +44,7 @@ enum {
 	OPT_MODE,
 	OPT_SOURCE_IP,
 	OPT_TRANSPARENT,
+	OPT_DIFF,
 	OPT_HELP,
 };
 
@@ -74,6 +75,7 @@ static const struct tw_opt copy_opts[] = {
 	{"request-timeout-ms", OPT_REQ_TIMEOUT, 1, "MS", "release the next request after waiting this long (2000)"},
 	{"gap-ms", OPT_GAP, 1, "MS", "how long a hole in a captured stream may wait (3000)"},
 	{"report", OPT_REPORT, 1, "FILE", "write the final report as JSON to FILE"},
+	{"diff", OPT_DIFF, 1, "FILE", "socket mode: each reply that differs from production's, as a JSON line"},
 	{"secret-file", OPT_SECRET, 1, "FILE", "prove to intercept that we hold the secret in FILE"},
 	{"progress", OPT_PROGRESS, 1, "SEC", "seconds between progress lines (5; 0 = none)"},
 	{NULL, 'd', 0, NULL, "run in the background"},
@@ -92,7 +94,7 @@ struct copy_opts {
 	struct tw_copy_cfg cfg;
 	struct tw_relay_client_cfg rc;
 	struct tw_secret secret;
-	const char *input, *filter, *report, *secret_file, *logfile, *pidfile;
+	const char *input, *filter, *report, *secret_file, *logfile, *pidfile, *diff;
 	unsigned progress_s;
 	uint32_t buffer_kb;
 	bool daemonize;
@@ -295,6 +297,7 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 				return usage_error("--source-ip: bad address list", optarg);
 			break;
 		case OPT_TRANSPARENT: o->cfg.transparent = true; break;
+		case OPT_DIFF: o->diff = optarg; break;
 		case OPT_HELP:
 			tw_cli_help(stdout, "copy", synopsis, copy_opts);
 			return -1;
@@ -311,6 +314,8 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 				   "replies (or --mode socket)", NULL);
 	if ((o->cfg.transparent || o->cfg.nsource) && !o->cfg.socket_mode)
 		return usage_error("--source-ip and --transparent are for --mode socket", NULL);
+	if (o->diff && !o->cfg.socket_mode)
+		return usage_error("--diff needs --mode socket (raw mode sees only reply headers)", NULL);
 	if (o->cfg.transparent && o->cfg.nsource)
 		return usage_error("--transparent keeps the client addresses: no --source-ip with it", NULL);
 	if (!o->input)
@@ -501,6 +506,10 @@ int tw_cmd_copy(int argc, char **argv)
 	}
 	memset(&run, 0, sizeof(run));
 	run.o = &o;
+	if (o.diff && !(o.cfg.diff = fopen(o.diff, "w"))) {
+		fprintf(stderr, "tcptwin copy: --diff %s: %s\n", o.diff, strerror(errno));
+		return 1;
+	}
 	run.loop = tw_loop_new(0);
 	if (!run.loop) {
 		fprintf(stderr, "tcptwin copy: event loop: %s\n", strerror(errno));
@@ -601,5 +610,9 @@ out:
 	tw_src_close(run.src);
 	tw_relay_client_close(run.relay);
 	tw_loop_free(run.loop);
+	if (o.cfg.diff && fclose(o.cfg.diff) != 0) {
+		fprintf(stderr, "tcptwin copy: --diff %s: write error\n", o.diff);
+		status = 1;
+	}
 	return status;
 }

@@ -146,6 +146,57 @@ static void ssess_done(void *ctx, struct tw_ssess *s)
 	session_over(ctx, s->user, s->outcome);
 }
 
+static void ssess_reply(void *ctx, struct tw_ssess *s, const uint8_t *data, size_t len)
+{
+	struct csess *cs = s->user;
+
+	(void)ctx;
+	tw_cmp_target(&cs->cmp, data, len);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* A request was released: the target's reply to the one before is judged. */
+static void ssess_cut(void *ctx, struct tw_ssess *s)
+{
+	struct tw_copy *c = ctx;
+	struct csess *cs = s->user;
+	struct tw_cmp_result r;
+	char name[96];
+
+	if (!tw_cmp_target_cut(&cs->cmp, &r))
+		return;
+	if (!r.judged) {
+		c->st.resp_unjudged++;
+		return;
+	}
+	if (r.match) {
+		c->st.resp_match++;
+		return;
+	}
+	c->st.resp_differ++;
+	if (!c->cfg.diff)
+		return;
+	tw_copy_session_name(cs, name, sizeof(name));
+	fprintf(c->cfg.diff, "{\"session\": \"%s\", \"exchange\": %u, \"production\": {\"bytes\": %llu, "
+		"\"hash\": \"%016llx\", \"status\": ", name, r.index, (unsigned long long)r.prod.len,
+		(unsigned long long)r.prod.hash);
+	json_str(c->cfg.diff, r.prod.status);
+	fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": \"%016llx\", \"status\": ",
+		(unsigned long long)r.tgt.len, (unsigned long long)r.tgt.hash);
+	json_str(c->cfg.diff, r.tgt.status);
+	fprintf(c->cfg.diff, "}}\n");
+}
+
 /* socket mode: the target and the source to bind as socket addresses */
 static socklen_t sockaddr_of(struct sockaddr_storage *ss, const struct tw_ap_ip *ip, uint16_t port)
 {
@@ -231,6 +282,7 @@ static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
 	cs->orig_port = p->sport;
 	cs->orig_ver = p->ipver;
 	cs->isn = isn;
+	tw_cmp_init(&cs->cmp);
 	c->live++;
 	c->st.sessions++;
 	if (c->cfg.socket_mode) {
@@ -326,7 +378,33 @@ static void client_pkt(struct tw_copy *c, const struct tw_ap_rule *rule, const s
 		if (!cs)
 			return;
 	}
+	if (c->cfg.socket_mode && (p->payload_len || (p->flags & TW_TH_FIN)) && (p->flags & TW_TH_ACK))
+		tw_cmp_client(&cs->cmp, p->ack);
 	sess_client(c, cs, p);
+}
+
+/* A captured server->client packet of a replayed conversation (socket mode:
+ * production's reply, for the comparison). */
+static void server_pkt(struct tw_copy *c, const struct tw_pkt *p)
+{
+	struct conv_key ck;
+
+	memset(&ck, 0, sizeof(ck));
+	key_of(&ck.k, p->ipver, p->dst, p->dport, p->src, p->sport);
+	ck.loop = (uint16_t)c->loop_no;
+	for (unsigned i = 0; i < c->cfg.ap.copies; i++) {
+		struct csess *cs;
+
+		ck.copy = (uint16_t)i;
+		cs = tw_hash_lookup(c->cap_tab, &ck);
+		if (!cs)
+			continue;
+		if (p->truncated) {
+			cs->cmp.prod.broken = true;
+			continue;
+		}
+		tw_cmp_server(&cs->cmp, p->seq, (p->flags & TW_TH_SYN) != 0, p->payload, p->payload_len);
+	}
 }
 
 static void frame_in(struct tw_copy *c, const struct tw_frame *f)
@@ -346,7 +424,10 @@ static void frame_in(struct tw_copy *c, const struct tw_frame *f)
 		return;
 	rule = tw_ap_match(&c->cfg.ap, p.ipver, p.dst, p.dport);
 	if (!rule) {
-		c->st.not_matched++;
+		if (c->cfg.socket_mode && tw_ap_match(&c->cfg.ap, p.ipver, p.src, p.sport))
+			server_pkt(c, &p);
+		else
+			c->st.not_matched++;
 		return;
 	}
 	if (rule->has_src_ip && memcmp(rule->src_ip.a, p.dst, p.ipver == 4 ? 4 : 16) != 0) {
@@ -648,6 +729,8 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 		.segs = c->segs,
 		.st = &c->sst,
 		.done = ssess_done,
+		.reply = ssess_reply,
+		.cut = ssess_cut,
 		.ctx = c,
 		.scratch = c->scratch,
 		.transparent = cfg->transparent,

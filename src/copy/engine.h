@@ -49,6 +49,7 @@ struct tw_copy_cfg {
 	bool transparent;              /* socket mode: keep the client addresses (IP_TRANSPARENT) */
 	struct tw_ap_ip source_ip[TW_COPY_MAX_SOURCES]; /* socket mode: --source-ip, round robin */
 	unsigned nsource;
+	FILE *diff;                    /* socket mode: each differing reply as a JSON line */
 };
 
 void tw_copy_cfg_init(struct tw_copy_cfg *cfg);
@@ -67,6 +68,8 @@ struct tw_copy_stats {
 	uint64_t sessions, sessions_refused, tuples_refused;
 	uint64_t replies, replies_unknown;
 	uint64_t after_gap;            /* captured packets of a conversation already lost to a gap */
+	uint64_t resp_match, resp_differ; /* socket mode: exchanges whose replies matched / differed */
+	uint64_t resp_unjudged;        /* ... not judged: production's reply not wholly captured */
 	uint64_t sink_errors;
 	uint64_t input_loops;
 	uint64_t input_waits;          /* times the file input paused for back-pressure */

@@ -6,6 +6,7 @@
 #define TW_COPY_ENGINE_INT_H
 
 #include "capture/source.h"
+#include "copy/cmp.h"
 #include "copy/engine.h"
 #include "copy/ssess.h"
 #include "core/hash.h"
@@ -27,6 +28,7 @@ struct csess {
 		struct tw_ssess ss;           /* socket mode */
 	} u;
 	enum tw_outcome outcome;      /* once ended */
+	struct tw_cmp cmp;            /* socket mode: production's replies against the target's */
 	uint32_t isn;                 /* the captured client's */
 	struct conv_key ck;           /* in cap_tab while in_cap */
 	struct tw_flow_key rk;        /* replay tuple -> target, in rep_tab */
@@ -89,6 +91,8 @@ struct tw_copy {
 	unsigned nloss;
 };
 
+/* "client:port copy N" of a session's captured client (report.c). */
+void tw_copy_session_name(const struct csess *cs, char *buf, size_t len);
 /* Remember a session that did not end as done (report.c). */
 void tw_copy_note_loss(struct tw_copy *c, const struct csess *cs);
 

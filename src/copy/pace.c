@@ -52,6 +52,7 @@ uint64_t tw_pace_release(struct tw_pace *p, const struct tw_sess_cfg *cfg, struc
 			}
 			p->base_ack = c->rec_ack;
 			p->resp_at_release = resp;
+			p->cuts++;
 		}
 		*rel = seg_end(c);
 		p->wait_since = now;

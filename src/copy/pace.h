@@ -27,6 +27,7 @@ struct tw_pace {
 	uint64_t resp_at_release;        /* response seen at the last release */
 	uint64_t wait_since;             /* the current gate started waiting */
 	uint64_t last_reply;             /* time of the last response payload */
+	uint32_t cuts;                   /* releases of a new request (exchange boundaries) */
 };
 
 void tw_pace_init(struct tw_pace *p, uint64_t now);

@@ -12,16 +12,20 @@
 #include <stdio.h>
 #include <string.h>
 
-void tw_copy_note_loss(struct tw_copy *c, const struct csess *cs)
+void tw_copy_session_name(const struct csess *cs, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
+	inet_ntop(cs->orig_ver == 4 ? AF_INET : AF_INET6, cs->orig, a, sizeof(a));
+	snprintf(buf, len, cs->orig_ver == 4 ? "%s:%u copy %u" : "[%s]:%u copy %u", a, cs->orig_port,
+		 (unsigned)cs->ck.copy);
+}
+
+void tw_copy_note_loss(struct tw_copy *c, const struct csess *cs)
+{
 	if (c->nloss >= TW_COPY_LOSS_NAMES)
 		return;
-	inet_ntop(cs->orig_ver == 4 ? AF_INET : AF_INET6, cs->orig, a, sizeof(a));
-	snprintf(c->loss[c->nloss].name, sizeof(c->loss[0].name),
-		 cs->orig_ver == 4 ? "%s:%u copy %u" : "[%s]:%u copy %u", a, cs->orig_port,
-		 (unsigned)cs->ck.copy);
+	tw_copy_session_name(cs, c->loss[c->nloss].name, sizeof(c->loss[0].name));
 	c->loss[c->nloss].outcome = cs->outcome;
 	c->nloss++;
 }
@@ -61,6 +65,11 @@ void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 		(unsigned long long)c->st.frames, (unsigned long long)c->st.tcp_client,
 		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable,
 		(unsigned long long)st.capture_drops);
+	if (c->cfg.socket_mode)
+		fprintf(out, "  responses: %llu exchanges match production, %llu differ, %llu not judged "
+			     "(production's reply not wholly captured)\n",
+			(unsigned long long)c->st.resp_match, (unsigned long long)c->st.resp_differ,
+			(unsigned long long)c->st.resp_unjudged);
 	if (c->st.after_gap)
 		fprintf(out, "  %llu captured packets of conversations already lost to a gap were not replayed\n",
 			(unsigned long long)c->st.after_gap);
@@ -111,6 +120,9 @@ int tw_copy_write_json(const struct tw_copy *c, FILE *out)
 	fprintf(out, "  \"refused\": {\"sessions\": %llu, \"tuples\": %llu, \"segments\": %llu},\n",
 		(unsigned long long)c->st.sessions_refused, (unsigned long long)c->st.tuples_refused,
 		(unsigned long long)ss->held_refused);
+	fprintf(out, "  \"responses\": {\"match\": %llu, \"differ\": %llu, \"not_judged\": %llu},\n",
+		(unsigned long long)c->st.resp_match, (unsigned long long)c->st.resp_differ,
+		(unsigned long long)c->st.resp_unjudged);
 	fprintf(out, "  \"replies\": {\"received\": %llu, \"unknown\": %llu},\n",
 		(unsigned long long)c->st.replies, (unsigned long long)c->st.replies_unknown);
 	fprintf(out, "  \"not_delivered\": [");

@@ -81,6 +81,11 @@ static void try_release(struct tw_ssess *s, uint64_t now)
 
 	if (deadline)
 		tw_loop_timer_at(s->env->loop, &s->t_pace, deadline);
+	while (s->cuts_seen != s->pace.cuts) {
+		s->cuts_seen++;
+		if (s->env->cut)
+			s->env->cut(s->env->ctx, s);
+	}
 }
 
 /* Write what pacing released. Returns false when the session ended. */
@@ -147,6 +152,8 @@ static void on_readable(struct tw_ssess *s, uint64_t now)
 		ssize_t n = recv(s->fd, env->scratch, TW_SESS_SCRATCH, MSG_DONTWAIT);
 
 		if (n > 0) {
+			if (env->reply)
+				env->reply(env->ctx, s, env->scratch, (size_t)n);
 			s->resp += (uint64_t)n;
 			env->st->reply_bytes += (uint64_t)n;
 			tw_pace_reply(&s->pace, now);

@@ -18,6 +18,7 @@
 #include "core/loop.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -30,6 +31,9 @@ struct tw_ssess_env {
 	struct tw_pool *segs;
 	struct tw_sess_stats *st;
 	void (*done)(void *ctx, struct tw_ssess *s); /* the outcome is set; free after this */
+	/* optional: reply bytes read, and each release of a new request */
+	void (*reply)(void *ctx, struct tw_ssess *s, const uint8_t *data, size_t len);
+	void (*cut)(void *ctx, struct tw_ssess *s);
 	void *ctx;
 	uint8_t *scratch;                /* TW_SESS_SCRATCH bytes */
 	bool transparent;                /* bind the source with IP_TRANSPARENT */
@@ -52,6 +56,7 @@ struct tw_ssess {
 	struct tw_pace pace;
 	uint64_t resp;                   /* reply bytes read */
 	bool peer_fin, wr_shut, capture_ended;
+	uint32_t cuts_seen;
 	struct tw_timer t_pace, t_gap, t_conn, t_close;
 };
 

@@ -75,6 +75,7 @@ struct conn {
 	int fd;
 	uint32_t ev;                /* registered epoll mask */
 	unsigned long long n;       /* accept counter, part of the file name */
+	bool mutate;                /* the current request's reply says 203 (-m) */
 	char peer[INET6_ADDRSTRLEN + 8];
 	unsigned char *in;          /* everything received */
 	size_t in_len, in_cap;
@@ -162,6 +163,20 @@ static void finish(struct conn *c)
 	free(c);
 }
 
+/* -m N: the reply to a request whose request line hashes (FNV-1a 64) to 0
+ * modulo N says "203" instead of "200" (same length, other bytes), so a test
+ * knows exactly which exchanges differ from production. 0 = never. */
+static unsigned long long mutate_mod;
+
+static uint64_t line_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static void queue_reply(struct conn *c, size_t size, bool close)
 {
 	struct reply *r;
@@ -172,7 +187,8 @@ static void queue_reply(struct conn *c, size_t size, bool close)
 	}
 	r = &c->q[c->q_len++];
 	r->hdr_len = (size_t)snprintf(r->hdr, sizeof(r->hdr),
-				      "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%s\r\n", size,
+				      "HTTP/1.1 %s OK\r\nContent-Length: %zu\r\n%s\r\n",
+				      c->mutate ? "203" : "200", size,
 				      close ? "Connection: close\r\n" : "");
 	r->hdr_off = 0;
 	r->body_len = size;
@@ -258,6 +274,7 @@ static bool parse_head(struct conn *c, const char *h, size_t len, unsigned long 
 	    (sp2[8] != '0' && sp2[8] != '1'))
 		return false;
 	http10 = sp2[8] == '0';
+	c->mutate = mutate_mod && line_hash(p, (size_t)(eol - p)) % mutate_mod == 0;
 	c->size = 100;
 	*clen = 0;
 	*early = false;
@@ -582,8 +599,11 @@ int main(int argc, char **argv)
 	int opt, lfd, sfd;
 	bool stop = false;
 
-	while ((opt = getopt(argc, argv, "l:d:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "l:d:p:m:h")) != -1) {
 		switch (opt) {
+		case 'm':
+			mutate_mod = strtoull(optarg, NULL, 10);
+			break;
 		case 'l':
 			listen_spec = optarg;
 			break;
@@ -594,12 +614,12 @@ int main(int argc, char **argv)
 			pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: recorder -l ADDR:PORT|[V6]:PORT -d DIR [-p PIDFILE]\n");
+			fprintf(stderr, "usage: recorder -l ADDR:PORT|[V6]:PORT -d DIR [-p PIDFILE] [-m N]\n");
 			return 2;
 		}
 	}
 	if (!listen_spec || !out_dir || optind != argc) {
-		fprintf(stderr, "usage: recorder -l ADDR:PORT|[V6]:PORT -d DIR [-p PIDFILE]\n");
+		fprintf(stderr, "usage: recorder -l ADDR:PORT|[V6]:PORT -d DIR [-p PIDFILE] [-m N]\n");
 		return 2;
 	}
 	for (size_t i = 0; i < PAT_LEN; i++)

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# tests/e2e/test_copy_compare.sh - response comparison in socket mode: the
+# capture holds both directions; the target (the recorder with -m 100) answers
+# "203" instead of "200" to the requests whose request line hashes to 0
+# modulo 100 (about one in a hundred, known in advance from what production
+# received). copy --mode socket --diff must report exactly those exchanges as
+# differing (session and exchange index), every other exchange as a match,
+# and still deliver every stream byte-exact.
+# shellcheck source-path=SCRIPTDIR source=copylab.sh
+source "$(dirname "$0")/copylab.sh"
+need_root
+need_bin
+need_cmd tcpdump "$COPYLAB_PY"
+
+copylab_up
+copylab_servers
+# the target: a recorder that changes about one reply in a hundred
+stop_wait "$COPYLAB_SRV_TG" TERM || true
+COPYLAB_SRV_TG=''
+rm -f "$LAB/target.pid"
+bg TGM "$NS_TG" 600 "$COPYLAB_RECORDER" -l "0.0.0.0:$PORT_TG" -d "$LAB/target" -p "$LAB/target.pid" -m 100
+wait_file_has "$LAB/target.pid" '^[0-9]+' 10 || fail "the mutating target recorder did not start"
+
+copylab_record_start "$LAB/both.pcap"
+copylab_drive 300 5 mixed
+copylab_record_stop
+[ "$COPYLAB_REC_DROPPED" -eq 0 ] || fail "the capture lost $COPYLAB_REC_DROPPED packets"
+copylab_wait_streams "$LAB/online" 300 || fail "online streams missing"
+
+copylab_copy cmp -i "$LAB/both.pcap" --mode socket --topspeed --settle-ms 1000 --diff "$LAB/diff.jsonl" ||
+	fail "copy exited non-zero"
+[ "$(copylab_outcome cmp done)" -eq 300 ] || fail "only $(copylab_outcome cmp done) of 300 sessions done"
+copylab_target_round cmp 300
+copylab_compare_round cmp || fail "the target did not get every stream byte-exact"
+
+"$COPYLAB_PY" - "$LAB/online" "$LAB/diff.jsonl" "$LAB/cmp.json" <<'PY' || fail "the comparison is not exact"
+import json, os, re, sys
+online, diff, report = sys.argv[1:4]
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+expected, total = set(), 0
+for f in os.listdir(online):
+    if not f.endswith(".bin"):
+        continue
+    ip, port = f.split("_")[:2]
+    data = open(os.path.join(online, f), "rb").read()
+    lines = re.findall(rb"(?:GET|POST) \S+ HTTP/1\.1", data)
+    for k, line in enumerate(lines):
+        total += 1
+        if fnv(line) % 100 == 0:
+            expected.add((f"{ip}:{port} copy 0", k))
+got = set()
+for line in open(diff):
+    d = json.loads(line)
+    if not d["production"]["status"].startswith("HTTP/1.1 200") or not d["target"]["status"].startswith("HTTP/1.1 203"): print("unexpected:", d)
+    got.add((d["session"], d["exchange"]))
+r = json.load(open(report))["responses"]
+print(f"exchanges {total}, mutated by the target {len(expected)}; report: match {r['match']}, "
+      f"differ {r['differ']}, not judged {r['not_judged']}; --diff lines {len(got)}")
+ok = got == expected and r["differ"] == len(expected) and r["match"] == total - len(expected) \
+    and r["not_judged"] == 0 and len(expected) > 0
+if not ok:
+    print("missing from --diff:", sorted(expected - got)[:10])
+    print("not expected in --diff:", sorted(got - expected)[:10])
+sys.exit(0 if ok else 1)
+PY
+log "ok"
