@@ -450,10 +450,24 @@ int tw_ap_parse_ports(struct tw_ap_cfg *cfg, const char *s, char *err, size_t er
 
 /* ---- matching and sampling --------------------------------------------------- */
 
+/* Whether a session captured over IP version VER can get a replay address
+ * toward R's target: -c has addresses of the target's version, or (no -c)
+ * the captured client address is kept, so the versions must agree. */
+static bool rule_fits(const struct tw_ap_cfg *cfg, const struct tw_ap_rule *r, uint8_t ver)
+{
+	if (!cfg->ncrange)
+		return r->dst_ip.ver == ver;
+	for (int i = 0; i < cfg->ncrange; i++) {
+		if (cfg->crange[i].lo.ver == r->dst_ip.ver)
+			return true;
+	}
+	return false;
+}
+
 const struct tw_ap_rule *tw_ap_match(const struct tw_ap_cfg *cfg, uint8_t ver,
 				     const uint8_t dst[16], uint16_t dport)
 {
-	const struct tw_ap_rule *any = NULL;
+	const struct tw_ap_rule *any = NULL, *any_fit = NULL, *ip = NULL;
 
 	if (ver != 4 && ver != 6)
 		return NULL;
@@ -465,11 +479,18 @@ const struct tw_ap_rule *tw_ap_match(const struct tw_ap_cfg *cfg, uint8_t ver,
 		if (!r->has_src_ip) {
 			if (!any)
 				any = r;
+			if (!any_fit && rule_fits(cfg, r, ver))
+				any_fit = r;
 		} else if (r->src_ip.ver == ver && memcmp(r->src_ip.a, dst, tw_ap_ip_len(ver)) == 0) {
-			return r;
+			if (rule_fits(cfg, r, ver))
+				return r;
+			if (!ip)
+				ip = r;
 		}
 	}
-	return any;
+	if (ip)
+		return ip;
+	return any_fit ? any_fit : any;
 }
 
 bool tw_ap_sample(const struct tw_ap_cfg *cfg, uint8_t ver, const uint8_t src[16], uint16_t sport)

@@ -123,7 +123,11 @@ const char *tw_ap_ip_str(const struct tw_ap_ip *ip, char *buf, size_t len);
 /*
  * The -x rule for a captured client->server packet to DST (ver, 16 bytes
  * as in struct tw_pkt) port DPORT, or NULL. A rule naming the server IP wins
- * over one without; among equals the first given wins. Pure; per packet.
+ * over one without; among equals the first whose target the session can be
+ * replayed to wins (a target of the packet's IP version, or with -c one of a
+ * version -c has addresses of: "80-10.0.0.2:8080,80-[fd00::2]:8080" sends
+ * IPv6 sessions to the IPv6 target), else the first given (tw_ap_alloc then
+ * refuses it with -EAFNOSUPPORT). Pure; per packet.
  */
 const struct tw_ap_rule *tw_ap_match(const struct tw_ap_cfg *cfg, uint8_t ver,
 				     const uint8_t dst[16], uint16_t dport);

@@ -8,25 +8,38 @@
 #   TG: 10.77.1.0/24 and 10.77.2.0/24 (the -c range) via 10.77.0.3 (AS);
 #   AS: ip_forward=0 (replies die there). rp_filter=0 everywhere, IPv6 off,
 #   offloads (TSO/GSO, veth GRO off) left at the kernel's defaults.
+# With COPYLAB_V6=1 (set before copylab_up) IPv6 is on as well, in ULA space:
+#   CL fd00:77:1::2 ──veth── cl0 fd00:77:1::1  ON fd00:77::1, TG fd00:77::2,
+#   AS fd00:77::3 on br0 (fd00:77::/64); TG: fd00:77:1::/64 and fd00:77:2::/64
+#   (the -c range) via fd00:77::3; AS: net.ipv6.conf.all.forwarding=0.
+#   Addresses nodad, no DAD, RA or router solicitations; IPv4 is unchanged.
 #
 # Functions (all fail the test through lib.sh's fail on error):
 #   copylab_up               namespaces twc<random>-{sw,on,tg,as,cl}; sets NS_SW NS_ON NS_TG
 #                            NS_AS NS_CL, IP_ON IP_TG IP_AS IP_CL IP_ON_CL NET_CL NET_FAKE
 #                            PORT_ON PORT_TG, LAB (temp dir); installs the EXIT trap
-#                            (copylab_down, then lib.sh's cleanup; the exit code is kept)
+#                            (copylab_down, then lib.sh's cleanup; the exit code is kept).
+#                            The IPv6 names IP6_ON IP6_TG IP6_AS IP6_CL IP6_ON_CL
+#                            NET6_CL NET6_FAKE are always set; they exist in the lab
+#                            only with COPYLAB_V6=1
 #   copylab_down             stop captures and servers, TERM (2 s later KILL) whatever else
 #                            runs in the lab, delete the namespaces; idempotent, never fails
 #   copylab_servers          recorder in ON on 10.77.1.1:80 -> $LAB/online/, in TG on
 #                            0.0.0.0:8080 -> $LAB/target/; returns once both listen
-#                            (no probe connection: the recordings stay clean)
-#   copylab_stop_servers     SIGTERM both, wait: every stream file is complete afterwards
+#                            (no probe connection: the recordings stay clean). With
+#                            COPYLAB_V6=1 a second recorder in ON on [fd00:77:1::1]:80
+#                            (a socket bound to an IPv6 address takes no IPv4) writes
+#                            to $LAB/online/ too, and TG's listens on [::]:8080 instead
+#                            (IPV6_V6ONLY off: both families, IPv4 peers named as such)
+#   copylab_stop_servers     SIGTERM them all, wait: every stream file is complete afterwards
 #   copylab_record_start FILE [TCPDUMP_OPTS...]  tcpdump -i cl0 in ON, -s 262144,
 #                            filter $COPYLAB_FILTER (default 'tcp port 80')
 #   copylab_record_any FILE [TCPDUMP_OPTS...]    the same on -i any (LINUX_SLL2 pcap)
 #   copylab_record_stop      stop every running capture (after the 1 s ring timeout), print
 #                            tcpdump's statistics; sets COPYLAB_REC_DROPPED (kernel drops
 #                            plus packets received but never written), warns if not 0
-#   copylab_drive CONNS REQS_PER_CONN [MIX]  HTTP from CL to 10.77.1.1:80, MIX small
+#   copylab_drive CONNS REQS_PER_CONN [MIX]  HTTP from CL to $COPYLAB_HOST (default
+#                            10.77.1.1; $IP6_ON_CL drives over IPv6) port 80, MIX small
 #                            (default) | mixed | early | short (see the client below);
 #                            adds to COPYLAB_CONNS / COPYLAB_REQS (what was driven)
 #   copylab_wait_streams DIR COUNT [SECONDS]  until DIR holds >= COUNT *.bin (default 30 s)
@@ -38,11 +51,13 @@
 #   when older than recorder.c, compiled into $TW_TMP), COPYLAB_CLIENT=python|wrk (default python; wrk serves small,
 #   mixed and short), COPYLAB_PAR (connections open at once per client process, 64),
 #   COPYLAB_PROCS (client processes; default 2 from 200 connections up, else 1),
-#   COPYLAB_FILTER, T_DRIVE (seconds per drive, 300).
+#   COPYLAB_FILTER, T_DRIVE (seconds per drive, 300), COPYLAB_V6 (1 = IPv6 too, see
+#   above), COPYLAB_HOST (the address copylab_drive connects to).
 #
 # Does not: start tcptwin, touch the root namespace, give any namespace a route out of
-# 10.77.0.0/16, or switch offloads off. The ground truth of a test is $LAB/online (what
-# the production server received), not what the client meant to send.
+# 10.77.0.0/16 (and fd00:77::/48 with COPYLAB_V6=1), or switch offloads off. The ground
+# truth of a test is $LAB/online (what the production server received), not what the
+# client meant to send.
 
 if [ -z "${TW_TMP:-}" ]; then
 	# shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -53,11 +68,14 @@ COPYLAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # for the scripts that source this file
 IP_ON=10.77.0.1 IP_TG=10.77.0.2 IP_AS=10.77.0.3 IP_CL=10.77.1.2 IP_ON_CL=10.77.1.1 \
 	NET_CL=10.77.1.0/24 NET_FAKE=10.77.2.0/24 PORT_ON=80 PORT_TG=8080
+# shellcheck disable=SC2034 # the IPv6 plan (COPYLAB_V6=1), ULA only
+IP6_ON=fd00:77::1 IP6_TG=fd00:77::2 IP6_AS=fd00:77::3 IP6_CL=fd00:77:1::2 IP6_ON_CL=fd00:77:1::1 \
+	NET6_CL=fd00:77:1::/64 NET6_FAKE=fd00:77:2::/64
 COPYLAB_NS=()   # namespaces of the current lab
 COPYLAB_RECS=() # variables holding the PIDs of running captures
 COPYLAB_NREC=0 COPYLAB_NDRIVE=0 COPYLAB_CONNS=0 COPYLAB_REQS=0 COPYLAB_REC_DROPPED=0
 # shellcheck disable=SC2034 # PIDs set by lib.sh's bg, read through ${!var}
-COPYLAB_SRV_ON='' COPYLAB_SRV_TG=''
+COPYLAB_SRV_ON='' COPYLAB_SRV_ON6='' COPYLAB_SRV_TG=''
 COPYLAB_PY=/usr/bin/python3
 
 # _copylab_ns VAR ROLE SUFFIX: namespace twcSUFFIX-ROLE, lo up, lib.sh's sysctls
@@ -88,6 +106,44 @@ _copylab_exit() {
 	copylab_down >/dev/null 2>&1
 	(exit "$rc")
 	cleanup
+}
+
+# _copylab_v6_iface NS IFACE: IPv6 on for IFACE, without DAD, RA or router
+# solicitations (accept_dad first: the link-local address is made when
+# disable_ipv6 goes to 0)
+_copylab_v6_iface() {
+	nsx "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0" "net.ipv6.conf.$2.accept_ra=0" \
+		"net.ipv6.conf.$2.router_solicitations=0" "net.ipv6.conf.$2.forwarding=0" \
+		"net.ipv6.conf.$2.disable_ipv6=0" >/dev/null
+}
+
+# _copylab_v6: COPYLAB_V6=1's part of copylab_up (interfaces exist and are up)
+_copylab_v6() {
+	local n
+	for n in "$NS_ON" "$NS_TG" "$NS_AS" "$NS_CL"; do
+		# IPv6 has no rp_filter sysctl (linux-net.md section 8) and no
+		# ip6tables rules here; every value is set, none inherited
+		nsx "$n" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_ra=0 \
+			net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.router_solicitations=0 \
+			net.ipv6.conf.default.router_solicitations=0 >/dev/null
+		nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 >/dev/null
+		_copylab_v6_iface "$n" lo
+		_copylab_v6_iface "$n" eth0
+	done
+	_copylab_v6_iface "$NS_ON" cl0
+	# the bridge stays IPv6-less itself; it floods multicast (ND) to every port
+	nsx "$NS_SW" ip link set br0 type bridge mcast_snooping 0
+	nsx "$NS_ON" ip addr add "$IP6_ON/64" dev eth0 nodad
+	nsx "$NS_TG" ip addr add "$IP6_TG/64" dev eth0 nodad
+	nsx "$NS_AS" ip addr add "$IP6_AS/64" dev eth0 nodad
+	nsx "$NS_CL" ip addr add "$IP6_CL/64" dev eth0 nodad
+	nsx "$NS_ON" ip addr add "$IP6_ON_CL/64" dev cl0 nodad
+	nsx "$NS_TG" ip -6 route add "$NET6_CL" via "$IP6_AS"
+	nsx "$NS_TG" ip -6 route add "$NET6_FAKE" via "$IP6_AS"
+	nsx "$NS_AS" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.eth0.forwarding=0 >/dev/null
+	[ "$(nsx "$NS_AS" sysctl -n net.ipv6.conf.all.forwarding)" = 0 ] ||
+		fail "lab: IPv6 forwarding is on in the assistant"
 }
 
 copylab_up() {
@@ -136,11 +192,20 @@ copylab_up() {
 		wait_up "$n" eth0
 	done
 	wait_up "$NS_ON" cl0
+	[ "${COPYLAB_V6:-0}" != 1 ] || _copylab_v6
 	_copylab_reach "$NS_CL" "$IP_ON_CL"
 	_copylab_reach "$NS_ON" "$IP_TG"
 	_copylab_reach "$NS_ON" "$IP_AS"
 	_copylab_reach "$NS_TG" "$IP_AS"
-	log "copylab: up (${COPYLAB_NS[*]}), files in $LAB"
+	if [ "${COPYLAB_V6:-0}" = 1 ]; then
+		_copylab_reach "$NS_CL" "$IP6_ON_CL"
+		_copylab_reach "$NS_ON" "$IP6_TG"
+		_copylab_reach "$NS_ON" "$IP6_AS"
+		_copylab_reach "$NS_TG" "$IP6_AS"
+		log "copylab: up (${COPYLAB_NS[*]}) with IPv6, files in $LAB"
+	else
+		log "copylab: up (${COPYLAB_NS[*]}), files in $LAB"
+	fi
 }
 
 copylab_down() {
@@ -149,7 +214,7 @@ copylab_down() {
 		stop_wait "${!var}" INT >/dev/null 2>&1 || true
 	done
 	COPYLAB_RECS=()
-	for var in COPYLAB_SRV_ON COPYLAB_SRV_TG; do
+	for var in COPYLAB_SRV_ON COPYLAB_SRV_ON6 COPYLAB_SRV_TG; do
 		[ -z "${!var}" ] || stop_wait "${!var}" TERM >/dev/null 2>&1 || true
 		printf -v "$var" '%s' ''
 	done
@@ -193,28 +258,37 @@ _copylab_recorder() {
 }
 
 copylab_servers() {
-	local i
+	local i f ok=0 pids=(online target) tg="0.0.0.0:$PORT_TG" on6=''
 	_copylab_recorder
 	mkdir -p "$LAB/online" "$LAB/target"
-	rm -f "$LAB/online.pid" "$LAB/target.pid"
+	if [ "${COPYLAB_V6:-0}" = 1 ]; then
+		pids+=(online6)
+		tg="[::]:$PORT_TG"
+		on6=" and [$IP6_ON_CL]:$PORT_ON"
+	fi
+	for f in "${pids[@]}"; do rm -f "$LAB/$f.pid"; done
 	bg COPYLAB_SRV_ON "$NS_ON" 3600 "$COPYLAB_RECORDER" -l "$IP_ON_CL:$PORT_ON" \
 		-d "$LAB/online" -p "$LAB/online.pid"
-	bg COPYLAB_SRV_TG "$NS_TG" 3600 "$COPYLAB_RECORDER" -l "0.0.0.0:$PORT_TG" \
+	[ -z "$on6" ] || bg COPYLAB_SRV_ON6 "$NS_ON" 3600 "$COPYLAB_RECORDER" \
+		-l "[$IP6_ON_CL]:$PORT_ON" -d "$LAB/online" -p "$LAB/online6.pid"
+	bg COPYLAB_SRV_TG "$NS_TG" 3600 "$COPYLAB_RECORDER" -l "$tg" \
 		-d "$LAB/target" -p "$LAB/target.pid"
 	for i in $(seq 1 100); do
-		[ -f "$LAB/online.pid" ] && [ -f "$LAB/target.pid" ] && break
+		ok=1
+		for f in "${pids[@]}"; do [ -f "$LAB/$f.pid" ] || ok=0; done
+		[ "$ok" -eq 0 ] || break
 		sleep 0.05
 	done
-	if ! [ -f "$LAB/online.pid" ] || ! [ -f "$LAB/target.pid" ]; then
-		cat "$TW_TMP/COPYLAB_SRV_ON.err" "$TW_TMP/COPYLAB_SRV_TG.err"
+	if [ "$ok" -eq 0 ]; then
+		cat "$TW_TMP"/COPYLAB_SRV_*.err
 		fail "copylab: recorders did not start"
 	fi
-	log "copylab: recorders on $IP_ON_CL:$PORT_ON (online) and 0.0.0.0:$PORT_TG (target)"
+	log "copylab: recorders on $IP_ON_CL:$PORT_ON$on6 (online) and $tg (target)"
 }
 
 copylab_stop_servers() {
 	local var rc bad=0
-	for var in COPYLAB_SRV_ON COPYLAB_SRV_TG; do
+	for var in COPYLAB_SRV_ON COPYLAB_SRV_ON6 COPYLAB_SRV_TG; do
 		[ -n "${!var}" ] || continue
 		rc=0
 		stop_wait "${!var}" TERM || rc=$?
@@ -305,7 +379,7 @@ copylab_drive() {
 	_copylab_client >"$LAB/client.py"
 	procs=${COPYLAB_PROCS:-1}
 	[ -n "${COPYLAB_PROCS:-}" ] || [ "$conns" -lt 200 ] || procs=2
-	T_STEP=${T_DRIVE:-300} nsx "$NS_CL" "$COPYLAB_PY" "$LAB/client.py" "$IP_ON_CL" "$PORT_ON" \
+	T_STEP=${T_DRIVE:-300} nsx "$NS_CL" "$COPYLAB_PY" "$LAB/client.py" "${COPYLAB_HOST:-$IP_ON_CL}" "$PORT_ON" \
 		"$conns" "$reqs" "$mix" "$tag" "${COPYLAB_PAR:-64}" "$procs" || rc=$?
 	[ "$rc" -eq 0 ] || fail "copylab_drive $*: client exited $rc"
 	COPYLAB_CONNS=$((COPYLAB_CONNS + conns))
@@ -323,7 +397,9 @@ copylab_drive() {
 # --ignore-empty). Paths /TAG/t<thread>/r<n>.
 _copylab_wrk() {
 	local conns=$1 reqs=$2 mix=$3 tag=$4 thr=1 c=$1 total base i rc=0 close=false
+	local host=${COPYLAB_HOST:-$IP_ON_CL}
 	need_cmd wrk
+	[[ $host != *:* ]] || host="[$host]"
 	total=$((conns * reqs))
 	[ "$conns" -ge 2 ] && thr=2
 	base=$((total / thr))
@@ -367,7 +443,7 @@ function response(status, headers, body)
 end
 LUA
 	bg COPYLAB_WRK "$NS_CL" "${T_DRIVE:-300}" wrk -t "$thr" -c "$c" -d 3600s --timeout 10s \
-		-s "$LAB/$tag.lua" "http://$IP_ON_CL:$PORT_ON/"
+		-s "$LAB/$tag.lua" "http://$host:$PORT_ON/"
 	for i in $(seq 1 $((${T_DRIVE:-300} * 20))); do
 		[ "$(find "$LAB" -maxdepth 1 -name "$tag.done.*" | wc -l)" -ge "$thr" ] && break
 		kill -0 "$COPYLAB_WRK" 2>/dev/null || break
@@ -388,7 +464,8 @@ LUA
 _copylab_client() {
 	cat <<'PY'
 # copylab HTTP client (written by tests/e2e/copylab.sh; run with /usr/bin/python3).
-# client.py HOST PORT CONNS REQS MIX TAG [PAR] [PROCS]: CONNS connections, REQS
+# client.py HOST PORT CONNS REQS MIX TAG [PAR] [PROCS]: CONNS connections (HOST an
+# IPv4 or IPv6 address: the socket's family follows it), REQS
 # requests each (the last with "Connection: close" in the short mix), at most
 # PAR open at once per process, PROCS processes (connection i goes to process
 # i % PROCS). Paths /TAG/c<i>/r<j>?size=..., sizes and bodies drawn from a
@@ -415,7 +492,8 @@ def requests(host, tag, i, reqs, mix):
             size, body, early = 1000, rng.randint(50000, 200000), True
         close = mix == "short" and j == reqs - 1
         path = f"/{tag}/c{i}/r{j}?size={size}" + ("&early=1" if early else "")
-        h = [f"{'POST' if body else 'GET'} {path} HTTP/1.1", f"Host: {host}", "User-Agent: copylab"]
+        hh = f"[{host}]" if ":" in host else host
+        h = [f"{'POST' if body else 'GET'} {path} HTTP/1.1", f"Host: {hh}", "User-Agent: copylab"]
         if body:
             h += [f"Content-Length: {body}", "Content-Type: application/octet-stream"]
         if close:
@@ -427,9 +505,9 @@ def requests(host, tag, i, reqs, mix):
 
 
 class Conn:
-    def __init__(self, i, reqs):
+    def __init__(self, i, reqs, family):
         self.i, self.reqs, self.j = i, reqs, 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setblocking(False)
         self.out, self.off, self.inb = b"", 0, bytearray()
         self.connected, self.eof_wait, self.last = False, False, time.monotonic()
@@ -437,6 +515,7 @@ class Conn:
 
 def worker(host, port, conns, reqs, mix, tag, par, procs, w, st):
     sel = selectors.DefaultSelector()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     todo = list(range(w, conns, procs))
     todo.reverse()
     live = {}
@@ -444,7 +523,7 @@ def worker(host, port, conns, reqs, mix, tag, par, procs, w, st):
 
     def start():
         i = todo.pop()
-        c = Conn(i, requests(host, tag, i, reqs, mix))
+        c = Conn(i, requests(host, tag, i, reqs, mix), family)
         c.sock.connect_ex((host, port))
         live[c.sock.fileno()] = c
         sel.register(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)

@@ -360,6 +360,43 @@ static void test_match(void **state)
 	assert_int_equal(cfg.rule[1].dst_port, 8080);
 }
 
+/* One wildcard rule per family (a dual-stack service): without -c a session
+ * keeps its client address, so it goes to the target of its own IP version;
+ * with -c, to the first target of a version -c has addresses of. A rule
+ * naming the server IP still wins, even one that cannot be replayed. */
+static void test_match_family(void **state)
+{
+	(void)state;
+	tw_ap_cfg_init(&cfg);
+	assert_int_equal(tw_ap_parse_x(&cfg, "80-10.0.0.2:8080,80-[fd00::2]:8080,"
+					     "443-[fd00::3]:8443", NULL, 0), 0);
+	assert_ptr_equal(match("10.0.0.1", 80), &cfg.rule[0]);
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[1]);
+	assert_ptr_equal(match("fd00::1", 443), &cfg.rule[2]);
+	/* no rule of its family: the first one, refused by tw_ap_alloc */
+	assert_ptr_equal(match("10.0.0.1", 443), &cfg.rule[2]);
+
+	assert_int_equal(tw_ap_parse_c(&cfg, "192.168.7.x", NULL, 0), 0);
+	assert_ptr_equal(match("10.0.0.1", 80), &cfg.rule[0]);
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[0]);
+	assert_ptr_equal(match("10.0.0.1", 443), &cfg.rule[2]);
+
+	tw_ap_cfg_init(&cfg);
+	assert_int_equal(tw_ap_parse_x(&cfg, "80-10.0.0.2:8080,80-[fd00::2]:8080", NULL, 0), 0);
+	assert_int_equal(tw_ap_parse_c(&cfg, "fd00:2::/120", NULL, 0), 0);
+	assert_ptr_equal(match("10.0.0.1", 80), &cfg.rule[1]);
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[1]);
+	assert_int_equal(tw_ap_parse_c(&cfg, "10.9.9.9", NULL, 0), 0);
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[0]);
+
+	tw_ap_cfg_init(&cfg);
+	assert_int_equal(tw_ap_parse_x(&cfg, "[fd00::1]:80-10.0.0.2:8080,[fd00::1]:80-[fd00::2]:8080,"
+					     "80-[fd00::9]:8080", NULL, 0), 0);
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[1]);
+	cfg.nrules = 1;
+	assert_ptr_equal(match("fd00::1", 80), &cfg.rule[0]);
+}
+
 /* Synthetic captured client I: 10.x.y.z with structure in the bits. */
 static void synth(uint32_t i, uint8_t a[16])
 {
@@ -950,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_parse_c_bad),
 		cmocka_unit_test(test_parse_nr_ports),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_family),
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_one_c_addr_n3_short_sessions),
 		cmocka_unit_test(test_exhaustion_recovers),
