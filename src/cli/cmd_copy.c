@@ -330,16 +330,25 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 	return 0;
 }
 
-/* Default capture filter: TCP to any -x server port. */
+/* Default capture filter: TCP to any -x server port (and from it, in socket mode). */
 static void default_filter(const struct tw_copy_cfg *cfg, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "tcp and (");
 
+	/* socket mode also takes the server's replies, for the comparison */
 	for (int i = 0; i < cfg->ap.nrules && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%sdst port %u", i ? " or " : "",
-				      cfg->ap.rule[i].src_port);
+		n += (size_t)snprintf(buf + n, len - n, "%s%sport %u", i ? " or " : "",
+				      cfg->socket_mode ? "" : "dst ", cfg->ap.rule[i].src_port);
 	if (n < len)
-		snprintf(buf + n, len - n, ")");
+		n += (size_t)snprintf(buf + n, len - n, ")");
+	/* socket mode captures outgoing packets too (the server's replies, when
+	 * the online host is the server): never our own connections */
+	for (int i = 0; cfg->socket_mode && i < cfg->ap.nrules && n < len; i++) {
+		char a[64];
+		tw_ap_ip_str(&cfg->ap.rule[i].dst_ip, a, sizeof(a));
+		n += (size_t)snprintf(buf + n, len - n, " and not (host %s and port %u)", a,
+				      cfg->ap.rule[i].dst_port);
+	}
 }
 
 static void on_reply(void *arg, const struct tw_wire_reply *r)
@@ -474,7 +483,9 @@ static int open_input(struct run *run, bool *live)
 	sc->snaplen = 65535 + 512;
 	sc->buffer_kb = o->buffer_kb;
 	sc->block_tov_ms = 10;
-	sc->ignore_outgoing = true; /* never our own forged packets */
+	/* raw mode: never our own forged packets; socket mode: the filter keeps
+	 * our connections out, and the server's replies may be outgoing here */
+	sc->ignore_outgoing = !o->cfg.socket_mode;
 	rc = tw_src_open(sc, &run->src, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "tcptwin copy: %s\n", *err ? err : tw_strerror(rc));

@@ -5,7 +5,8 @@
 # modulo 100 (about one in a hundred, known in advance from what production
 # received). copy --mode socket --diff must report exactly those exchanges as
 # differing (session and exchange index), every other exchange as a match,
-# and still deliver every stream byte-exact.
+# and still deliver every stream byte-exact. Once from a file, once live
+# (copy -i cl0 on the online host while clients drive the traffic).
 # shellcheck source-path=SCRIPTDIR source=copylab.sh
 source "$(dirname "$0")/copylab.sh"
 need_root
@@ -33,7 +34,7 @@ copylab_copy cmp -i "$LAB/both.pcap" --mode socket --topspeed --settle-ms 1000 -
 copylab_target_round cmp 300
 copylab_compare_round cmp || fail "the target did not get every stream byte-exact"
 
-"$COPYLAB_PY" - "$LAB/online" "$LAB/diff.jsonl" "$LAB/cmp.json" <<'PY' || fail "the comparison is not exact"
+cat >"$LAB/check.py" <<'PY'
 import json, os, re, sys
 online, diff, report = sys.argv[1:4]
 def fnv(b):
@@ -67,4 +68,23 @@ if not ok:
     print("not expected in --diff:", sorted(got - expected)[:10])
 sys.exit(0 if ok else 1)
 PY
+"$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff.jsonl" "$LAB/cmp.json" || fail "the comparison is not exact"
+
+log "live: copy --mode socket -i cl0 on the online host"
+mv "$LAB/online" "$LAB/online.file" && mkdir -p "$LAB/online"
+bg LCOPY "$NS_ON" 300 "$TW_BIN" copy --mode socket -x "$PORT_ON-$IP_TG:$PORT_TG" -i cl0 \
+	--settle-ms 1000 --diff "$LAB/diff-live.jsonl" --report "$LAB/live.json" --progress 2
+wait_file_has "$TW_TMP/LCOPY.err" 'replaying live' 10 || { cat "$TW_TMP/LCOPY.err"; fail "copy did not start"; }
+copylab_drive 200 5 mixed
+copylab_wait_streams "$LAB/online" 200 || fail "online streams missing"
+copylab_wait_streams "$LAB/target" 200 60 || log "the target has only $(copylab_count "$LAB/target") streams so far"
+rc=0
+stop_wait "$LCOPY" INT || rc=$?
+grep -v '^\[' "$TW_TMP/LCOPY.err" | sed 's/^/    /'
+[ "$rc" -eq 0 ] || fail "live copy exited $rc"
+[ "$(copylab_outcome live done)" -eq 200 ] || fail "live: only $(copylab_outcome live done) of 200 sessions done"
+copylab_target_round live 200
+copylab_compare_round live || fail "live: the target did not get every stream byte-exact"
+"$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff-live.jsonl" "$LAB/live.json" ||
+	fail "live: the comparison is not exact"
 log "ok"
