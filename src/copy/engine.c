@@ -256,11 +256,23 @@ static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
 	/* raw mode forges every tuple; socket mode only keeps client addresses
 	 * with --transparent, else the kernel chooses */
 	cs->has_tuple = !c->cfg.socket_mode || c->cfg.transparent;
-	if (cs->has_tuple &&
-	    tw_ap_alloc(c->ap, &orig, p->sport, rule->dst_ip.ver, ck->copy, now, &cs->tuple) < 0) {
-		c->st.tuples_refused++;
-		tw_pool_put(c->sessions, cs);
-		return NULL;
+	if (cs->has_tuple) {
+		int rc = tw_ap_alloc(c->ap, &orig, p->sport, rule->dst_ip.ver, ck->copy, now, &cs->tuple);
+
+		if (rc == -EAFNOSUPPORT) {
+			/* never possible for this conversation: say so once, drop the rest */
+			if (!c->st.family_refused++)
+				tw_log(TW_LOG_WARN, 0, "IPv%u sessions have no client address for an IPv%u "
+				       "target: give -c addresses of that family, or a -x rule per family",
+				       p->ipver, rule->dst_ip.ver);
+			bury(c, ck);
+		} else if (rc < 0) {
+			c->st.tuples_refused++;
+		}
+		if (rc < 0) {
+			tw_pool_put(c->sessions, cs);
+			return NULL;
+		}
 	}
 	cs->ck = *ck;
 	if (tw_hash_insert(c->cap_tab, &cs->ck, cs) < 0) {

@@ -66,6 +66,7 @@ struct tw_copy_registrar {
 struct tw_copy_stats {
 	uint64_t frames, tcp_client, not_matched, not_sampled, undecodable, truncated;
 	uint64_t sessions, sessions_refused, tuples_refused;
+	uint64_t family_refused;       /* conversations with no client address of the target's family */
 	uint64_t replies, replies_unknown;
 	uint64_t after_gap;            /* captured packets of a conversation already lost to a gap */
 	uint64_t resp_match, resp_differ; /* socket mode: exchanges whose replies matched / differed */

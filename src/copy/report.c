@@ -70,6 +70,9 @@ void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 			     "(production's reply not wholly captured)\n",
 			(unsigned long long)c->st.resp_match, (unsigned long long)c->st.resp_differ,
 			(unsigned long long)c->st.resp_unjudged);
+	if (c->st.family_refused)
+		fprintf(out, "  %llu conversations not replayed: no client address of the target's IP "
+			     "version (-c)\n", (unsigned long long)c->st.family_refused);
 	if (c->st.after_gap)
 		fprintf(out, "  %llu captured packets of conversations already lost to a gap were not replayed\n",
 			(unsigned long long)c->st.after_gap);
@@ -117,9 +120,10 @@ int tw_copy_write_json(const struct tw_copy *c, FILE *out)
 		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable,
 		(unsigned long long)c->st.not_matched, (unsigned long long)c->st.not_sampled,
 		(unsigned long long)st.capture_drops, (unsigned long long)c->st.after_gap);
-	fprintf(out, "  \"refused\": {\"sessions\": %llu, \"tuples\": %llu, \"segments\": %llu},\n",
+	fprintf(out, "  \"refused\": {\"sessions\": %llu, \"tuples\": %llu, \"segments\": %llu, "
+		     "\"family\": %llu},\n",
 		(unsigned long long)c->st.sessions_refused, (unsigned long long)c->st.tuples_refused,
-		(unsigned long long)ss->held_refused);
+		(unsigned long long)ss->held_refused, (unsigned long long)c->st.family_refused);
 	fprintf(out, "  \"responses\": {\"match\": %llu, \"differ\": %llu, \"not_judged\": %llu},\n",
 		(unsigned long long)c->st.resp_match, (unsigned long long)c->st.resp_differ,
 		(unsigned long long)c->st.resp_unjudged);

@@ -17,7 +17,9 @@
 #  5. a dual-stack capture (IPv4 and IPv6 clients) with one -x rule per
 #     family, "80-10.77.0.2:8080,80-[fd00:77::2]:8080": each session goes to
 #     the target of its own family; with -c 10.77.2.x all go to the IPv4
-#     target, the IPv6 sessions from IPv4 fake clients.
+#     target, the IPv6 sessions from IPv4 fake clients;
+#  6. socket mode over IPv6: kernel connections from the online host's own
+#     IPv6 address, byte-exact.
 # intercept captures with -F 'tcp and src port 8080', which takes ip6 too.
 # shellcheck source-path=SCRIPTDIR source=copylab.sh
 source "$(dirname "$0")/copylab.sh"
@@ -99,6 +101,14 @@ replay v6l2 "$LAB/v6.pcap" 200 1 "${IP6_CL}_=200" -x "$X6" -o eth0
 mac=$(nsx "$NS_TG" cat /sys/class/net/eth0/address)
 nb=$(nsx "$NS_ON" ip -6 neigh show "$IP6_TG" dev eth0)
 [[ $nb == *"lladdr $mac"* ]] || fail "ON's neighbour entry for $IP6_TG is '$nb', expected lladdr $mac"
+
+log "6. socket mode over IPv6"
+copylab_copy v6sock -i "$LAB/v6.pcap" --topspeed --mode socket -x "$X6" || fail "copy v6sock exited non-zero"
+[ "$(copylab_outcome v6sock done)" -eq 200 ] || fail "v6sock: only $(copylab_outcome v6sock done) of 200 done"
+copylab_target_round v6sock 200
+n=$(find "$LAB/target.v6sock" -maxdepth 1 -name "${IP6_ON}_*.bin" | wc -l)
+[ "$n" -eq 200 ] || fail "v6sock: $n target streams from $IP6_ON, expected 200"
+copylab_compare_round v6sock || fail "v6sock: the target did not get every stream byte-exact"
 
 log "5. dual-stack capture, one -x rule per family"
 mv "$LAB/online" "$LAB/online.v6" && mkdir -p "$LAB/online"
