@@ -228,6 +228,27 @@ static int refuse_peer(struct peer *p, uint16_t code, const char *reason)
 	return 0;
 }
 
+/* Send M (a WHAT frame), then read the answer into M; a REFUSE is an error
+ * with its reason in ERR. */
+static int exchange(struct peer *p, struct tw_wire_msg *m, const char *what, uint64_t deadline,
+		    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = tw_rconn_put(&p->c, m)) < 0 || (rc = send_all(p, deadline)) < 0) {
+		snprintf(err, errlen, "intercept %s: sending %s: %s", p->name, what, tw_strerror(rc));
+		return rc;
+	}
+	if ((rc = recv_frame(p, m, deadline, err, errlen)) < 0)
+		return rc;
+	if (m->type == TW_WIRE_REFUSE) {
+		snprintf(err, errlen, "intercept %s refused this copy (%s): %s", p->name,
+			 tw_wire_refuse_name(m->u.refuse.code), m->u.refuse.reason);
+		return tw_wire_refuse_err(m->u.refuse.code);
+	}
+	return 0;
+}
+
 static int handshake(struct tw_relay_client *cl, struct peer *p, uint64_t deadline, char *err,
 		     size_t errlen)
 {
@@ -252,17 +273,8 @@ static int handshake(struct tw_relay_client *cl, struct peer *p, uint64_t deadli
 	memset(m, 0, sizeof(*m));
 	m->type = TW_WIRE_HELLO;
 	m->u.hello = hello;
-	if ((rc = tw_rconn_put(&p->c, m)) < 0 || (rc = send_all(p, deadline)) < 0) {
-		snprintf(err, errlen, "intercept %s: sending hello: %s", p->name, tw_strerror(rc));
+	if ((rc = exchange(p, m, "hello", deadline, err, errlen)) < 0)
 		return rc;
-	}
-	if ((rc = recv_frame(p, m, deadline, err, errlen)) < 0)
-		return rc;
-	if (m->type == TW_WIRE_REFUSE) {
-		snprintf(err, errlen, "intercept %s refused this copy (%s): %s", p->name,
-			 tw_wire_refuse_name(m->u.refuse.code), m->u.refuse.reason);
-		return tw_wire_refuse_err(m->u.refuse.code);
-	}
 	if (m->type != TW_WIRE_HELLO_ACK) {
 		snprintf(err, errlen, "intercept %s: expected HELLO_ACK, got %s", p->name,
 			 tw_wire_type_name(m->type));
@@ -282,17 +294,8 @@ static int handshake(struct tw_relay_client *cl, struct peer *p, uint64_t deadli
 		memset(m, 0, sizeof(*m));
 		m->type = TW_WIRE_AUTH;
 		tw_secret_mac(sec, TW_WIRE_ROLE_COPY, &hello, &ack, m->u.mac);
-		if ((rc = tw_rconn_put(&p->c, m)) < 0 || (rc = send_all(p, deadline)) < 0) {
-			snprintf(err, errlen, "intercept %s: sending auth: %s", p->name, tw_strerror(rc));
+		if ((rc = exchange(p, m, "auth", deadline, err, errlen)) < 0)
 			return rc;
-		}
-		if ((rc = recv_frame(p, m, deadline, err, errlen)) < 0)
-			return rc;
-		if (m->type == TW_WIRE_REFUSE) {
-			snprintf(err, errlen, "intercept %s refused this copy (%s): %s", p->name,
-				 tw_wire_refuse_name(m->u.refuse.code), m->u.refuse.reason);
-			return tw_wire_refuse_err(m->u.refuse.code);
-		}
 		tw_secret_mac(sec, TW_WIRE_ROLE_INTERCEPT, &hello, &ack, want);
 		if (m->type != TW_WIRE_AUTH || !tw_wire_mac_equal(want, m->u.mac)) {
 			refuse_peer(p, TW_WIRE_REFUSE_AUTH, "the intercept's proof of the secret is wrong");
