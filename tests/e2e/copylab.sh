@@ -716,6 +716,22 @@ copylab_target_round() {
 	mkdir -p "$LAB/target"
 }
 
+#   copylab_replay NAME PCAP SESSIONS COPIES [COPY ARGS...]  copylab_copy -i PCAP, then: it
+#                            exits 0, replays SESSIONS sessions, all done, and the target gets
+#                            every online stream COPIES times byte-exact (fails the test otherwise)
+copylab_replay() {
+	local name=$1 pcap=$2 sess=$3 copies=$4 n
+	shift 4
+	copylab_copy "$name" -i "$pcap" "$@" || fail "copy $name exited non-zero"
+	n=$(copylab_outcome "$name" sessions)
+	[ "$n" -eq "$sess" ] || fail "$name: $n sessions replayed, expected $sess"
+	n=$(copylab_outcome "$name" done)
+	[ "$n" -eq "$sess" ] || fail "$name: only $n of $sess sessions done"
+	copylab_target_round "$name" "$sess"
+	copylab_compare_round "$name" --copies "$copies" ||
+		fail "$name: the target did not get every stream byte-exact"
+}
+
 copylab_compare_round() {
 	local name=$1
 	shift

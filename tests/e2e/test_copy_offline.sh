@@ -33,17 +33,7 @@ record() { # NAME CONNS REQS MIX [any]
 
 # replay NAME PCAP EXPECT_SESSIONS COPIES [COPY ARGS...]: replay, check the report and
 # the target's streams against everything ON has recorded so far
-replay() {
-	local name=$1 pcap=$2 sess=$3 copies=$4 n
-	shift 4
-	copylab_copy "$name" -i "$pcap" "$@" || fail "copy $name exited non-zero"
-	n=$(copylab_outcome "$name" sessions)
-	[ "$n" -eq "$sess" ] || fail "$name: $n sessions replayed, expected $sess"
-	n=$(copylab_outcome "$name" done)
-	[ "$n" -eq "$sess" ] || fail "$name: only $n of $sess sessions done"
-	copylab_target_round "$name" "$sess"
-	copylab_compare_round "$name" --copies "$copies" || fail "$name: the target did not get every stream byte-exact"
-}
+replay() { copylab_replay "$1" "$2" "$3" "$4" "${@:5}"; }
 
 log "1. mixed keep-alive traffic"
 record mixed 1000 4 mixed

@@ -30,17 +30,7 @@ record() { # NAME CONNS REQS MIX
 	[ "$COPYLAB_REC_DROPPED" -eq 0 ] || fail "the capture of $1 lost $COPYLAB_REC_DROPPED packets"
 }
 
-replay() { # NAME PCAP SESSIONS COPIES [COPY ARGS...]
-	local name=$1 pcap=$2 sess=$3 copies=$4 n
-	shift 4
-	copylab_copy "$name" -i "$pcap" --mode socket "$@" || fail "copy $name exited non-zero"
-	n=$(copylab_outcome "$name" sessions)
-	[ "$n" -eq "$sess" ] || fail "$name: $n sessions replayed, expected $sess"
-	n=$(copylab_outcome "$name" done)
-	[ "$n" -eq "$sess" ] || fail "$name: only $n of $sess sessions done"
-	copylab_target_round "$name" "$sess"
-	copylab_compare_round "$name" --copies "$copies" || fail "$name: the target did not get every stream byte-exact"
-}
+replay() { copylab_replay "$1" "$2" "$3" "$4" --mode socket "${@:5}"; }
 
 newround() { mv "$LAB/online" "$LAB/online.$1" && mkdir -p "$LAB/online"; }
 
