@@ -75,7 +75,7 @@ static const struct tw_opt copy_opts[] = {
 	{"request-timeout-ms", OPT_REQ_TIMEOUT, 1, "MS", "release the next request after waiting this long (2000)"},
 	{"gap-ms", OPT_GAP, 1, "MS", "how long a hole in a captured stream may wait (3000)"},
 	{"report", OPT_REPORT, 1, "FILE", "write the final report as JSON to FILE"},
-	{"diff", OPT_DIFF, 1, "FILE", "socket mode: each reply that differs from production's, as a JSON line"},
+	{"diff", OPT_DIFF, 1, "FILE", "each reply that differs from production's, as a JSON line"},
 	{"secret-file", OPT_SECRET, 1, "FILE", "prove to intercept that we hold the secret in FILE"},
 	{"progress", OPT_PROGRESS, 1, "SEC", "seconds between progress lines (5; 0 = none)"},
 	{NULL, 'd', 0, NULL, "run in the background"},
@@ -314,8 +314,6 @@ static int parse_options(int argc, char **argv, struct copy_opts *o)
 				   "replies (or --mode socket)", NULL);
 	if ((o->cfg.transparent || o->cfg.nsource) && !o->cfg.socket_mode)
 		return usage_error("--source-ip and --transparent are for --mode socket", NULL);
-	if (o->diff && !o->cfg.socket_mode)
-		return usage_error("--diff needs --mode socket (raw mode sees only reply headers)", NULL);
 	if (o->cfg.transparent && o->cfg.nsource)
 		return usage_error("--transparent keeps the client addresses: no --source-ip with it", NULL);
 	if (!o->input)
@@ -547,6 +545,7 @@ int tw_cmd_copy(int argc, char **argv)
 				       (unsigned long long)want);
 		}
 	} else {
+		o.rc.payload = 64; /* the first reply bytes: status lines, for the comparison */
 		o.rc.on_reply = on_reply;
 		o.rc.on_fail = on_fail;
 		o.rc.arg = &run;

@@ -100,6 +100,17 @@ void tw_cmp_target(struct tw_cmp *m, const uint8_t *data, size_t len)
 	rec_add(&m->tgt, data, len);
 }
 
+void tw_cmp_target_part(struct tw_cmp *m, const uint8_t *data, size_t cap, size_t len)
+{
+	if (cap > len)
+		cap = len;
+	rec_add(&m->tgt, data, cap);
+	if (len > cap) {
+		m->tgt.len += len - cap;
+		m->tgt.nohash = true;
+	}
+}
+
 bool tw_cmp_target_cut(struct tw_cmp *m, struct tw_cmp_result *res)
 {
 	uint32_t idx = m->t_index++;
@@ -118,8 +129,10 @@ bool tw_cmp_target_cut(struct tw_cmp *m, struct tw_cmp_result *res)
 			res->index = idx;
 			res->prod = *p;
 			res->tgt = m->tgt;
-			res->judged = !p->broken;
-			res->match = p->len == m->tgt.len && p->hash == m->tgt.hash;
+			res->judged = !p->broken && !m->tgt.broken;
+			res->match = p->len == m->tgt.len &&
+				     (m->tgt.nohash ? strcmp(p->status, m->tgt.status) == 0
+						    : p->hash == m->tgt.hash);
 			found = true;
 			break;
 		}

@@ -10,7 +10,9 @@
  * those). Each side of an exchange is summed up as its length, a 64-bit
  * FNV-1a hash and, for HTTP, the status line. Production exchanges whose
  * capture is incomplete (server bytes missing or out of order) are marked
- * and not judged. Pure: no I/O, no allocation.
+ * and not judged. In raw mode the target's side is known only by its length
+ * and first bytes (what intercept relays): judged by length and status line.
+ * Pure: no I/O, no allocation.
  */
 #ifndef TW_COPY_CMP_H
 #define TW_COPY_CMP_H
@@ -27,6 +29,7 @@ struct tw_cmp_rec {
 	char status[TW_CMP_STATUS];      /* HTTP status line, or "" */
 	uint8_t stlen;
 	bool broken;                     /* capture incomplete: not judged */
+	bool nohash;                     /* raw mode: only the first bytes were seen */
 };
 
 struct tw_cmp {
@@ -56,6 +59,15 @@ void tw_cmp_server(struct tw_cmp *m, uint32_t seq, bool syn, const uint8_t *data
 void tw_cmp_client(struct tw_cmp *m, uint32_t ack);
 /* Reply bytes the target sent. */
 void tw_cmp_target(struct tw_cmp *m, const uint8_t *data, size_t len);
+/* Raw mode: a target reply of LEN payload bytes of which only the first CAP
+ * (DATA) were relayed: the length counts, the status line can be read, the
+ * hash cannot (such an exchange is judged by length and status line). */
+void tw_cmp_target_part(struct tw_cmp *m, const uint8_t *data, size_t cap, size_t len);
+/* Raw mode: the target's reply had a hole (out of order): not judged. */
+static inline void tw_cmp_target_broken(struct tw_cmp *m)
+{
+	m->tgt.broken = true;
+}
 /* The next request was released: the target's exchange is closed. Returns
  * true and fills RES when production's exchange of the same index is known. */
 bool tw_cmp_target_cut(struct tw_cmp *m, struct tw_cmp_result *res);

@@ -166,10 +166,8 @@ static void json_str(FILE *f, const char *s)
 }
 
 /* A request was released: the target's reply to the one before is judged. */
-static void ssess_cut(void *ctx, struct tw_ssess *s)
+static void judge(struct tw_copy *c, struct csess *cs)
 {
-	struct tw_copy *c = ctx;
-	struct csess *cs = s->user;
 	struct tw_cmp_result r;
 	char name[96];
 
@@ -191,10 +189,24 @@ static void ssess_cut(void *ctx, struct tw_ssess *s)
 		"\"hash\": \"%016llx\", \"status\": ", name, r.index, (unsigned long long)r.prod.len,
 		(unsigned long long)r.prod.hash);
 	json_str(c->cfg.diff, r.prod.status);
-	fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": \"%016llx\", \"status\": ",
-		(unsigned long long)r.tgt.len, (unsigned long long)r.tgt.hash);
+	if (r.tgt.nohash) /* raw mode: intercept relayed only the first bytes */
+		fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": null, \"status\": ",
+			(unsigned long long)r.tgt.len);
+	else
+		fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": \"%016llx\", "
+			"\"status\": ", (unsigned long long)r.tgt.len, (unsigned long long)r.tgt.hash);
 	json_str(c->cfg.diff, r.tgt.status);
 	fprintf(c->cfg.diff, "}}\n");
+}
+
+static void ssess_cut(void *ctx, struct tw_ssess *s)
+{
+	judge(ctx, s->user);
+}
+
+static void sess_cut(void *ctx, struct tw_sess *s)
+{
+	judge(ctx, s->user);
 }
 
 /* socket mode: the target and the source to bind as socket addresses */
@@ -390,13 +402,13 @@ static void client_pkt(struct tw_copy *c, const struct tw_ap_rule *rule, const s
 		if (!cs)
 			return;
 	}
-	if (c->cfg.socket_mode && (p->payload_len || (p->flags & TW_TH_FIN)) && (p->flags & TW_TH_ACK))
+	if ((p->payload_len || (p->flags & TW_TH_FIN)) && (p->flags & TW_TH_ACK))
 		tw_cmp_client(&cs->cmp, p->ack);
 	sess_client(c, cs, p);
 }
 
-/* A captured server->client packet of a replayed conversation (socket mode:
- * production's reply, for the comparison). */
+/* A captured server->client packet of a replayed conversation: production's
+ * reply, for the comparison. */
 static void server_pkt(struct tw_copy *c, const struct tw_pkt *p)
 {
 	struct conv_key ck;
@@ -436,7 +448,7 @@ static void frame_in(struct tw_copy *c, const struct tw_frame *f)
 		return;
 	rule = tw_ap_match(&c->cfg.ap, p.ipver, p.dst, p.dport);
 	if (!rule) {
-		if (c->cfg.socket_mode && tw_ap_match(&c->cfg.ap, p.ipver, p.src, p.sport))
+		if (tw_ap_match(&c->cfg.ap, p.ipver, p.src, p.sport))
 			server_pkt(c, &p);
 		else
 			c->st.not_matched++;
@@ -633,6 +645,23 @@ void tw_copy_reply(struct tw_copy *c, const struct tw_wire_reply *r)
 		c->st.replies_unknown++;
 		return;
 	}
+	/* the comparison sees the reply before the release it may cause */
+	if (r->flags & TW_TH_SYN) {
+		cs->t_next = r->seq + 1;
+		cs->t_known = true;
+	} else if (r->payload_len && cs->t_known) {
+		int32_t off = (int32_t)(cs->t_next - r->seq);
+
+		if (off < 0) {
+			tw_cmp_target_broken(&cs->cmp);
+			cs->t_next = r->seq + r->payload_len;
+		} else if ((uint32_t)off < r->payload_len) {
+			size_t cap = r->payload_cap > (uint32_t)off ? r->payload_cap - (size_t)off : 0;
+			tw_cmp_target_part(&cs->cmp, cap ? r->payload + off : NULL, cap,
+					   r->payload_len - (uint32_t)off);
+			cs->t_next = r->seq + r->payload_len;
+		}
+	}
 	tw_sess_reply(&cs->u.s, r, now_ns(c));
 }
 
@@ -755,6 +784,7 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 		.st = &c->sst,
 		.emit = emit,
 		.done = sess_done,
+		.cut = sess_cut,
 		.ctx = c,
 		.scratch = c->scratch,
 	};

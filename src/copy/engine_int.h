@@ -28,7 +28,9 @@ struct csess {
 		struct tw_ssess ss;           /* socket mode */
 	} u;
 	enum tw_outcome outcome;      /* once ended */
-	struct tw_cmp cmp;            /* socket mode: production's replies against the target's */
+	struct tw_cmp cmp;            /* production's replies against the target's */
+	uint32_t t_next;              /* raw mode: the target's next reply byte, for cmp */
+	bool t_known;
 	uint32_t isn;                 /* the captured client's */
 	struct conv_key ck;           /* in cap_tab while in_cap */
 	struct tw_flow_key rk;        /* replay tuple -> target, in rep_tab */

@@ -65,7 +65,7 @@ void tw_copy_print_summary(const struct tw_copy *c, FILE *out)
 		(unsigned long long)c->st.frames, (unsigned long long)c->st.tcp_client,
 		(unsigned long long)c->st.truncated, (unsigned long long)c->st.undecodable,
 		(unsigned long long)st.capture_drops);
-	if (c->cfg.socket_mode)
+	if (c->st.resp_match + c->st.resp_differ + c->st.resp_unjudged)
 		fprintf(out, "  responses: %llu exchanges match production, %llu differ, %llu not judged "
 			     "(production's reply not wholly captured)\n",
 			(unsigned long long)c->st.resp_match, (unsigned long long)c->st.resp_differ,

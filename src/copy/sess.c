@@ -209,6 +209,11 @@ static void try_release(struct tw_sess *s, uint64_t now)
 
 	if (deadline && !s->fin_acked_at)
 		tw_timer_arm(s->env->timers, &s->t_pace, deadline);
+	while (s->cuts_seen != s->pace.cuts) {
+		s->cuts_seen++;
+		if (s->env->cut)
+			s->env->cut(s->env->ctx, s);
+	}
 }
 
 /* Send what pacing released and the window allows. True if anything went. */

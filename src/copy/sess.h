@@ -98,6 +98,8 @@ struct tw_sess_env {
 	int (*emit)(void *ctx, struct tw_sess *s, const uint8_t *pkt, size_t len);
 	/* The session has its outcome; the engine may free it after this call. */
 	void (*done)(void *ctx, struct tw_sess *s);
+	/* Optional: a new request was released (an exchange boundary). */
+	void (*cut)(void *ctx, struct tw_sess *s);
 	void *ctx;
 	uint8_t *scratch;                /* TW_SESS_SCRATCH bytes for building packets */
 };
@@ -132,6 +134,7 @@ struct tw_sess {
 
 	/* pacing */
 	struct tw_pace pace;
+	uint32_t cuts_seen;
 	uint64_t resp;                   /* target payload bytes so far */
 
 	/* timers */

@@ -263,7 +263,9 @@ static int handshake(struct tw_relay_client *cl, struct peer *p, uint64_t deadli
 	hello.ver_min = cl->cfg.ver_min;
 	hello.ver_max = cl->cfg.ver_max;
 	hello.role = TW_WIRE_ROLE_COPY;
-	hello.caps = TW_WIRE_CAP_BATCH | (auth ? TW_WIRE_CAP_AUTH : 0);
+	hello.caps = TW_WIRE_CAP_BATCH | (auth ? TW_WIRE_CAP_AUTH : 0) |
+		     (cl->cfg.payload ? TW_WIRE_CAP_PAYLOAD : 0);
+	hello.payload = cl->cfg.payload;
 	hello.batch = TW_WIRE_MAX_REPLIES;
 	snprintf(hello.name, sizeof(hello.name), "tcptwin %s", tw_version());
 	if ((rc = tw_nonce(hello.nonce)) < 0) {

@@ -29,6 +29,7 @@ struct tw_relay_client_cfg {
 	uint16_t ver_min, ver_max;       /* wire versions spoken (tests may change them) */
 	unsigned timeout_ms;             /* connect + handshake, per intercept */
 	size_t tx_cap;                   /* send buffer per intercept */
+	uint16_t payload;                /* reply payload bytes wanted per record (0: headers only) */
 	/* A reply record from an intercept. */
 	void (*on_reply)(void *arg, const struct tw_wire_reply *r);
 	/* An intercept was lost or broke the protocol; MSG names it and says why. */

@@ -73,7 +73,7 @@ static void on_capture(struct tw_io *io, unsigned ev, void *arg)
 				ic->st.undecodable++;
 				continue;
 			}
-			if (p.proto != 6 || !p.l4 || p.frag || tw_wire_reply_from_pkt(&p, 0, &r) < 0) {
+			if (p.proto != 6 || !p.l4 || p.frag || tw_wire_reply_from_pkt(&p, TW_ICEPT_PAYLOAD, &r) < 0) {
 				ic->st.not_tcp++;
 				continue;
 			}

@@ -76,6 +76,7 @@ void tw_relay_server_cfg_init(struct tw_relay_server_cfg *cfg)
 	cfg->hold_max = 65536;
 	cfg->hold_ns = 3000 * MS;
 	cfg->tx_cap = 16u << 20;
+	cfg->payload = 128;
 }
 
 static int parse_addr(const char *s, struct tw_relay_net *n)
@@ -206,6 +207,16 @@ static void conn_arm(struct sconn *sc, bool out)
 
 static void forward(struct tw_relay_server *srv, struct sconn *sc, const struct tw_wire_reply *r)
 {
+	struct tw_wire_reply cut;
+
+	if (r->payload_cap > sc->ack.payload) {
+		/* this copy asked for fewer payload bytes (or none) */
+		cut = *r;
+		cut.payload_cap = sc->ack.payload;
+		if (!cut.payload_cap)
+			cut.payload = NULL;
+		r = &cut;
+	}
 	if (tw_rconn_add_reply(&sc->c, r, sc->batch) < 0)
 		srv->st.send_drops++;
 	else
@@ -414,8 +425,9 @@ static void on_hello(struct sconn *sc, const struct tw_wire_msg *m)
 	local.ver_min = srv->cfg.ver_min;
 	local.ver_max = srv->cfg.ver_max;
 	local.role = TW_WIRE_ROLE_INTERCEPT;
-	local.caps = TW_WIRE_CAP_BATCH | TW_WIRE_CAP_STATS |
+	local.caps = TW_WIRE_CAP_BATCH | TW_WIRE_CAP_STATS | TW_WIRE_CAP_PAYLOAD |
 		     (srv->cfg.secret && srv->cfg.secret->len ? TW_WIRE_CAP_AUTH : 0);
+	local.payload = srv->cfg.payload;
 	local.batch = TW_WIRE_MAX_REPLIES;
 	snprintf(local.name, sizeof(local.name), "tcptwin %s", tw_version());
 	(void)tw_nonce(local.nonce);

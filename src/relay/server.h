@@ -41,6 +41,8 @@ struct tw_relay_server_cfg {
 	uint32_t hold_max;               /* replies held for a registration (65536) */
 	uint64_t hold_ns;                /* how long (3 s) */
 	size_t tx_cap;                   /* send buffer per copy (16 MiB) */
+	uint16_t payload;                /* reply payload bytes offered per record (128; the
+	                                  * capture must keep them: icept's snap length) */
 };
 
 struct tw_relay_server_stats {

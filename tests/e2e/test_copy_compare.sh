@@ -6,7 +6,9 @@
 # received). copy --mode socket --diff must report exactly those exchanges as
 # differing (session and exchange index), every other exchange as a match,
 # and still deliver every stream byte-exact. Once from a file, once live
-# (copy -i cl0 on the online host while clients drive the traffic).
+# (copy -i cl0 on the online host while clients drive the traffic); and in
+# raw mode from the file, where the target's side is judged by the length
+# and the status line that intercept relays (its first 64 bytes).
 # shellcheck source-path=SCRIPTDIR source=copylab.sh
 source "$(dirname "$0")/copylab.sh"
 need_root
@@ -69,6 +71,16 @@ if not ok:
 sys.exit(0 if ok else 1)
 PY
 "$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff.jsonl" "$LAB/cmp.json" || fail "the comparison is not exact"
+
+log "raw mode: judged by length and status line"
+copylab_intercept ICEPT
+copylab_copy cmpraw -i "$LAB/both.pcap" --topspeed --settle-ms 1000 --diff "$LAB/diff-raw.jsonl" ||
+	fail "raw copy exited non-zero"
+[ "$(copylab_outcome cmpraw done)" -eq 300 ] || fail "raw: only $(copylab_outcome cmpraw done) of 300 done"
+copylab_target_round cmpraw 300
+copylab_compare_round cmpraw || fail "raw: the target did not get every stream byte-exact"
+"$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff-raw.jsonl" "$LAB/cmpraw.json" ||
+	fail "raw: the comparison is not exact"
 
 log "live: copy --mode socket -i cl0 on the online host"
 mv "$LAB/online" "$LAB/online.file" && mkdir -p "$LAB/online"

@@ -151,6 +151,37 @@ static void test_pending_limit(void **state)
 	assert_true(r.match);
 }
 
+/* raw mode: the target's side known by its length and first bytes */
+static void test_partial(void **state)
+{
+	struct tw_cmp m;
+	struct tw_cmp_result r;
+	char other[sizeof(R1)];
+
+	(void)state;
+	tw_cmp_init(&m);
+	production(&m);
+	tw_cmp_target_part(&m, (const uint8_t *)R0, 20, sizeof(R0) - 1);
+	assert_true(tw_cmp_target_cut(&m, &r));
+	assert_true(r.judged);
+	assert_true(r.tgt.nohash);
+	assert_true(r.match); /* same length, same status line */
+	/* same length, another status: differs */
+	memcpy(other, R1, sizeof(R1));
+	other[9] = '5';
+	tw_cmp_target_part(&m, (const uint8_t *)other, 12, sizeof(R1) - 1);
+	assert_true(tw_cmp_target_cut(&m, &r));
+	assert_false(r.match);
+	assert_string_equal(r.tgt.status, "HTTP/1.1 504");
+	/* a hole in the target's reply: not judged */
+	tw_cmp_init(&m);
+	production(&m);
+	tw_cmp_target_part(&m, (const uint8_t *)R0, 20, sizeof(R0) - 1);
+	tw_cmp_target_broken(&m);
+	assert_true(tw_cmp_target_cut(&m, &r));
+	assert_false(r.judged);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_retransmit_and_hole),
 		cmocka_unit_test(test_no_server_side),
 		cmocka_unit_test(test_pending_limit),
+		cmocka_unit_test(test_partial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
