@@ -19,7 +19,7 @@ static const struct cmd cmds[] = {
 	{"capture", tw_cmd_capture, "record to pcap or print packets (tcpdump's job), with tunnel decapsulation"},
 	{"copy", tw_cmd_copy, "replay captured TCP sessions against a target (TCPCopy's job)"},
 	{"intercept", tw_cmd_intercept, "relay the target's replies back to copy (TCPCopy's intercept)"},
-	{"blast", NULL, "stateless pcap replay at a given rate (tcpreplay's job) [not yet available]"},
+	{"blast", tw_cmd_blast, "stateless pcap replay at a given rate, with rewriting (tcpreplay's job)"},
 	{"doctor", tw_cmd_doctor, "check a deployment before anything is sent (one probe session)"},
 };
 

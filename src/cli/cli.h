@@ -44,5 +44,6 @@ int tw_cmd_capture(int argc, char **argv);
 int tw_cmd_copy(int argc, char **argv);
 int tw_cmd_intercept(int argc, char **argv);
 int tw_cmd_doctor(int argc, char **argv);
+int tw_cmd_blast(int argc, char **argv);
 
 #endif
