@@ -115,6 +115,7 @@ fuzz-run: fuzz
 bench: all $(O)/tests/recorder
 	bash bench/capture.sh $(O)/tcptwin
 	bash bench/copy.sh $(O)/tcptwin
+	bash bench/blast.sh $(O)/tcptwin
 
 hdrcheck:
 	@for h in $(HDRS); do echo "#include \"$${h#src/}\"" | $(CC) $(CPPFLAGS) -std=gnu17 $(WARN) -x c -fsyntax-only - || exit 1; done; echo "headers ok"
