@@ -16,6 +16,7 @@ PCAP_CFLAGS := $(shell pkg-config --cflags libpcap 2>/dev/null)
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 NETTLE_LIBS := $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+XDP_LIBS    := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wpointer-arith -Wcast-align -Wimplicit-fallthrough -Wundef -Wno-unused-parameter \
@@ -35,7 +36,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Isrc $(PCAP_CFLAGS)
 CFLAGS   += -std=gnu17 $(OPT) $(WARN) -fPIE
 LDFLAGS  += -pie $(LDSAN) -Wl,-z,relro,-z,now
-LDLIBS   += $(PCAP_LIBS) $(NETTLE_LIBS) -lm
+LDLIBS   += $(PCAP_LIBS) $(NETTLE_LIBS) $(XDP_LIBS) -lm
 
 # V=1 shows full command lines.
 ifeq ($(V),1)
@@ -108,7 +109,7 @@ fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS) $(NETTLE_LIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PCAP_LIBS) $(NETTLE_LIBS) $(XDP_LIBS)
 fuzz-run: fuzz
 	bash tests/fuzz/run.sh $(FUZZ_TIME)
 

@@ -7,7 +7,7 @@
 #      measured rate and its deviation (the issue asks for 1 %);
 #   2. --multiplier: the same pcap captured over 5 s sent at -x 1 and -x 2:
 #      elapsed times and their ratio (asked: 0.5 within 2 %);
-#   3. top speed: packets/s of each engine (-K -t) and of `tcpreplay -K
+#   3. top speed: packets/s of each engine (-K -t; xdp in copy mode on veth) and of `tcpreplay -K
 #      --topspeed` (when installed) on the same pcap and veth, best of
 #      BENCH_ROUNDS (default 3), and the ratios engine/tcpreplay.
 # Needs root; nothing leaves the namespaces. BENCH_LOOPS (default 4) sets the
@@ -59,14 +59,14 @@ best() { # NAME CMD...: best pps over the rounds
 	echo "$b"
 }
 declare -A PPS
-for e in afpacket txring; do
+for e in afpacket txring xdp; do
 	PPS[$e]=$(best "$e" "$TW_BIN" blast -i eth0 -t -K -l "$LOOPS" --engine "$e" "$PCAP")
 	printf '%-10s %12.0f pps\n' "$e" "${PPS[$e]}"
 done
 if command -v tcpreplay >/dev/null 2>&1; then
 	PPS[tcpreplay]=$(best tcpreplay tcpreplay -q -i eth0 -K --topspeed -l "$LOOPS" "$PCAP")
 	printf '%-10s %12.0f pps\n' tcpreplay "${PPS[tcpreplay]}"
-	for e in afpacket txring; do
+	for e in afpacket txring xdp; do
 		awk -v a="${PPS[$e]}" -v b="${PPS[tcpreplay]}" -v e="$e" \
 			'BEGIN { printf "ratio %s/tcpreplay: %.2f\n", e, a / b }'
 	done

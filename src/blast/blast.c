@@ -23,6 +23,7 @@
 #include "capture/source.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "pkt/decode.h"
 #include "pkt/reseg.h"
 
@@ -401,6 +402,12 @@ static int setup(struct run *r, char *err, size_t errlen)
 	r->mtu = c->mtu ? c->mtu : tw_btx_mtu(r->tx);
 	r->st->mtu = r->mtu;
 	r->st->engine = tw_btx_engine(r->tx);
+	if (c->engine == TW_BTX_XDP) {
+		r->st->engine = tw_btx_zerocopy(r->tx) ? "xdp (zero-copy)" : "xdp (copy mode)";
+		if (!tw_btx_zerocopy(r->tx))
+			tw_log(TW_LOG_NOTICE, 0, "xdp on %s: zero-copy unavailable (the driver has "
+			       "no AF_XDP zero-copy), sending in copy mode", c->dev);
+	}
 	r->rw = c->rw;
 	r->rw.mtu = r->mtu;
 	r->rw_on = tw_rw_active(&r->rw);

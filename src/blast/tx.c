@@ -7,9 +7,11 @@
  * buffer or ring), counted in retried_*. The ring uses PACKET_LOSS so that a
  * malformed frame is marked TP_STATUS_WRONG_FORMAT and skipped instead of
  * stopping the ring; such slots are counted as failed when reclaimed.
- * Does not: copy frames for afpacket, or speak AF_XDP.
+ * The "xdp" engine lives in tx_xdp.c; this file gives it the device's MTU and
+ * the common bookkeeping. Does not copy frames for afpacket.
  */
 #include "blast/tx.h"
+#include "blast/tx_int.h"
 
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -51,6 +53,9 @@ struct tw_btx {
 	size_t ring_len;
 	unsigned frame_size, nframes, head;
 	unsigned pending;           /* slots filled since the last kick */
+	/* xdp */
+	struct tw_xdp *xdp;
+	bool zerocopy;
 };
 
 int tw_btx_engine_parse(const char *name, enum tw_btx_engine *out)
@@ -59,6 +64,8 @@ int tw_btx_engine_parse(const char *name, enum tw_btx_engine *out)
 		*out = TW_BTX_AFPACKET;
 	else if (!strcmp(name, "txring"))
 		*out = TW_BTX_TXRING;
+	else if (!strcmp(name, "xdp"))
+		*out = TW_BTX_XDP;
 	else
 		return -EINVAL;
 	return 0;
@@ -66,7 +73,12 @@ int tw_btx_engine_parse(const char *name, enum tw_btx_engine *out)
 
 const char *tw_btx_engine(const struct tw_btx *tx)
 {
-	return tx->engine == TW_BTX_TXRING ? "txring" : "afpacket";
+	return tx->engine == TW_BTX_TXRING ? "txring" : tx->engine == TW_BTX_XDP ? "xdp" : "afpacket";
+}
+
+bool tw_btx_zerocopy(const struct tw_btx *tx)
+{
+	return tx->zerocopy;
 }
 
 static int dev_info(struct tw_btx *tx, const char *dev)
@@ -147,6 +159,15 @@ int tw_btx_open(const struct tw_btx_cfg *cfg, struct tw_btx **out, char *errbuf,
 	rc = dev_info(tx, cfg->dev);
 	if (rc < 0)
 		goto err;
+	if (tx->engine == TW_BTX_XDP) {
+		rc = tw_xdp_open(&tx->xdp, cfg->dev, tx->mtu, &tx->zerocopy, errbuf, errlen);
+		if (rc < 0) {
+			tw_btx_close(tx);
+			return rc;
+		}
+		*out = tx;
+		return 0;
+	}
 	what = "packet socket";
 	sll.sll_ifindex = tx->ifindex;
 	if (bind(tx->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
@@ -187,6 +208,7 @@ void tw_btx_close(struct tw_btx *tx)
 {
 	if (!tx)
 		return;
+	tw_xdp_close(tx->xdp);
 	if (tx->ring)
 		munmap(tx->ring, tx->ring_len);
 	if (tx->fd != -1)
@@ -377,6 +399,8 @@ int tw_btx_send(struct tw_btx *tx, const struct tw_btx_frame *f, unsigned n)
 		return -E2BIG;
 	if (!n)
 		return 0;
+	if (tx->engine == TW_BTX_XDP)
+		return tw_xdp_send(tx->xdp, f, n, &tx->st, &tx->stop);
 	return tx->engine == TW_BTX_TXRING ? ring_send(tx, f, n) : afp_send(tx, f, n);
 }
 
@@ -384,6 +408,8 @@ int tw_btx_flush(struct tw_btx *tx, int timeout_ms)
 {
 	int rc, waited = 0;
 
+	if (tx->engine == TW_BTX_XDP)
+		return tw_xdp_flush(tx->xdp, &tx->st, timeout_ms);
 	if (tx->engine != TW_BTX_TXRING)
 		return 0;
 	for (;;) {

@@ -11,7 +11,7 @@
  * the caller's. Backpressure (ENOBUFS, a full ring) is waited out with poll
  * and counted, never dropped; a frame the kernel refuses (above the MTU,
  * malformed) is counted as failed. No allocation or log line per frame.
- * Does not: rewrite, re-segment, pace (blast.c), or send AF_XDP (left).
+ * Does not: rewrite, re-segment or pace (blast.c).
  */
 #ifndef TW_BLAST_TX_H
 #define TW_BLAST_TX_H
@@ -23,6 +23,7 @@
 enum tw_btx_engine {
 	TW_BTX_AFPACKET = 0,
 	TW_BTX_TXRING,
+	TW_BTX_XDP,
 };
 
 #define TW_BTX_MAX_BATCH 1024u
@@ -50,7 +51,7 @@ struct tw_btx_stats {
 
 struct tw_btx;
 
-/* "afpacket" / "txring" -> engine; 0 or -EINVAL. */
+/* "afpacket" / "txring" / "xdp" -> engine; 0 or -EINVAL. */
 int tw_btx_engine_parse(const char *name, enum tw_btx_engine *out);
 /* Open the device DEV. Allocates here only. On failure -errno and a one-line
  * message in ERRBUF. */
@@ -68,6 +69,8 @@ void tw_btx_stats(const struct tw_btx *tx, struct tw_btx_stats *st);
 uint32_t tw_btx_mtu(const struct tw_btx *tx);
 const uint8_t *tw_btx_mac(const struct tw_btx *tx);
 const char *tw_btx_engine(const struct tw_btx *tx);
+/* xdp: whether the socket got zero-copy (false: copy mode); false for the others. */
+bool tw_btx_zerocopy(const struct tw_btx *tx);
 unsigned tw_btx_batch(const struct tw_btx *tx);
 /* Make waits in tw_btx_send give up (-EINTR). Async-signal-safe. */
 void tw_btx_break(struct tw_btx *tx);

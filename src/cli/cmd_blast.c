@@ -56,7 +56,7 @@ static const struct tw_opt blast_opts[] = {
 	{"mtu-trunc", OPT_MTU_TRUNC, 0, NULL, "cut packets above the MTU to the MTU (instead of re-segmenting TCP)"},
 	{"mtu", OPT_MTU, 1, "BYTES", "MTU to cut to (default: the interface's)"},
 	{"no-resegment", OPT_NO_RESEG, 0, NULL, "send TCP packets above the MTU as they are (they fail, as in tcpreplay)"},
-	{"engine", OPT_ENGINE, 1, "afpacket|txring", "send engine (default afpacket: sendmmsg batches)"},
+	{"engine", OPT_ENGINE, 1, "afpacket|txring|xdp", "send engine: afpacket (sendmmsg batches, default), txring (PACKET_TX_RING), xdp (AF_XDP)"},
 	{"batch", OPT_BATCH, 1, "N", "frames per send call (default 64, at most 1024)"},
 	{"help", OPT_HELP, 0, NULL, "show this help"},
 	{NULL, 0, 0, NULL, NULL},
@@ -167,7 +167,7 @@ static int parse_options(int argc, char **argv, struct tw_blast_cfg *c)
 			break;
 		case OPT_ENGINE:
 			if (tw_btx_engine_parse(optarg, &c->engine))
-				return usage_error("unknown engine '%s' (afpacket, txring)", optarg);
+				return usage_error("unknown engine '%s' (afpacket, txring, xdp)", optarg);
 			break;
 		case OPT_BATCH:
 			if (tw_cli_parse_u64(optarg, 1, TW_BTX_MAX_BATCH, &v))

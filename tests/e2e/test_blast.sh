@@ -6,8 +6,8 @@
 # from the client namespace onto its eth0 while tcpdump records the peer.
 # Checked: every TCP payload byte arrives (multiset of flow, seq, byte) with
 # --dstmac, --srcipmap, --dstipmap and --portmap applied, valid checksums and
-# no IP packet above the MTU (super-packets re-segmented); with the afpacket
-# and txring engines, -K, --loop 2 --unique-ip, a raw-IP capture, -L, the
+# no IP packet above the MTU (super-packets re-segmented); with the afpacket,
+# txring and xdp engines, -K, --loop 2 --unique-ip, a raw-IP capture, -L, the
 # statistics lines, and usage errors.
 # Not checked here: rates (timing; bench/blast.sh measures -p and -x).
 source "$(dirname "$0")/lib.sh"
@@ -52,6 +52,15 @@ grep -qE 'Resegmented packets: *[1-9][0-9]* \(into [0-9]+ segments, MTU 1500\)' 
 	"$TW_TMP/afpacket.out" || fail "no re-segmentation reported"
 # 2. txring (PACKET_TX_RING), preloaded
 blast_case txring 1 -p 5000 -K --engine txring "${MAPS[@]}" "$TW_TMP/eth.pcap"
+# 2b. AF_XDP through libxdp: copy mode on veth, said so on stderr and in the statistics
+if nsx "$C" "$TW_BIN" blast -i eth0 -L 1 --engine xdp "$TW_TMP/eth.pcap" >/dev/null 2>"$TW_TMP/xdp.probe"; then
+	blast_case xdp 1 -p 5000 --engine xdp "${MAPS[@]}" "$TW_TMP/eth.pcap"
+	grep -q 'zero-copy unavailable.*copy mode' "$TW_TMP/xdp.err" || fail "xdp: copy mode not reported"
+	grep -q 'Engine: *xdp (copy mode)$' "$TW_TMP/xdp.out" || fail "xdp: engine line"
+	blast_case xdptop 1 -t -K --engine xdp "${MAPS[@]}" "$TW_TMP/raw.pcap"
+else
+	log "xdp case skipped: $(cat "$TW_TMP/xdp.probe")"
+fi
 # 3. two loops with new addresses in the second, preloaded
 blast_case unique 2 -p 5000 -K -l 2 --unique-ip "${MAPS[@]}" "$TW_TMP/eth.pcap"
 grep -q 'Loops: *2$' "$TW_TMP/unique.out" || fail "unique: not two loops"
@@ -63,7 +72,8 @@ blast_case raw 1 -x 10 "${MAPS[@]}" "$TW_TMP/raw.pcap"
 blast_case topspeed 1 -t "${MAPS[@]}" "$TW_TMP/raw.pcap"
 
 # 6. -L stops after N frames; top speed, both engines: all sent, none failed
-for e in afpacket txring; do
+for e in afpacket txring xdp; do
+	[ "$e" = xdp ] && ! [ -s "$TW_TMP/xdp.out" ] && continue
 	nsx "$C" "$TW_BIN" blast -i eth0 -t -L 50 --engine "$e" "$TW_TMP/eth.pcap" >"$TW_TMP/lim.out" 2>&1 ||
 		fail "-L 50 --engine $e failed"
 	grep -q '^Actual: 50 packets' "$TW_TMP/lim.out" || { cat "$TW_TMP/lim.out"; fail "-L 50 ($e)"; }
