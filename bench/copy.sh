@@ -40,8 +40,8 @@ http {
 }
 EOC
 	bg "$1" "$2" 3600 nginx -e "$d/logs/error.log" -p "$d" -c "$d/nginx.conf" -g "daemon off; user nobody nogroup;"
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		nsx "$2" curl -s -o /dev/null --max-time 1 "http://$3:$4/small.html" && return 0
 		sleep 0.1
 	done
@@ -67,7 +67,7 @@ cpu_of() {
 	echo "$t"
 }
 
-printf '\n%-11s %8s %8s %10s %10s %16s %12s %8s\n' workload requests "wall s" "req/s" "pkts/s" "copy CPU s/10k" "icept CPU s" done
+printf '\n%-11s %8s %8s %10s %10s %16s %12s %8s\n' workload requests "wall s" "req/s" "pkts/s" "copy CPU s/10k" "icept CPU s" "done"
 for w in ${BENCH_WORKLOADS:-keepalive short}; do
 	copylab_record_start "$LAB/$w.pcap"
 	if [ "$w" = keepalive ]; then ka=-k; else ka=; fi
@@ -83,7 +83,7 @@ for w in ${BENCH_WORKLOADS:-keepalive short}; do
 	read -r wall usr sys <"$LAB/time-$w"
 	pkts=$(copylab_outcome "$w" packets_sent)
 	sess=$(copylab_outcome "$w" sessions)
-	done_=$(copylab_outcome "$w" done)
+	done_=$(copylab_outcome "$w" "done")
 	awk -v w="$w" -v r="$REQS" -v e="$wall" -v u="$usr" -v s="$sys" -v p="$pkts" -v ic=$((ic1 - ic0)) \
 		-v hz="$(getconf CLK_TCK)" -v d="$done_/$sess" 'BEGIN {
 		printf "%-11s %8d %8.2f %10.0f %10.0f %16.3f %12.2f %8s\n", w, r, e, r / e, p / e,

@@ -725,7 +725,7 @@ copylab_replay() {
 	copylab_copy "$name" -i "$pcap" "$@" || fail "copy $name exited non-zero"
 	n=$(copylab_outcome "$name" sessions)
 	[ "$n" -eq "$sess" ] || fail "$name: $n sessions replayed, expected $sess"
-	n=$(copylab_outcome "$name" done)
+	n=$(copylab_outcome "$name" "done")
 	[ "$n" -eq "$sess" ] || fail "$name: only $n of $sess sessions done"
 	copylab_target_round "$name" "$sess"
 	copylab_compare_round "$name" --copies "$copies" ||

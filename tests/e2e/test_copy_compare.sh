@@ -32,7 +32,7 @@ copylab_wait_streams "$LAB/online" 300 || fail "online streams missing"
 
 copylab_copy cmp -i "$LAB/both.pcap" --mode socket --topspeed --settle-ms 1000 --diff "$LAB/diff.jsonl" ||
 	fail "copy exited non-zero"
-[ "$(copylab_outcome cmp done)" -eq 300 ] || fail "only $(copylab_outcome cmp done) of 300 sessions done"
+[ "$(copylab_outcome cmp "done")" -eq 300 ] || fail "only $(copylab_outcome cmp "done") of 300 sessions done"
 copylab_target_round cmp 300
 copylab_compare_round cmp || fail "the target did not get every stream byte-exact"
 
@@ -76,7 +76,7 @@ log "raw mode: judged by length and status line"
 copylab_intercept ICEPT
 copylab_copy cmpraw -i "$LAB/both.pcap" --topspeed --settle-ms 1000 --diff "$LAB/diff-raw.jsonl" ||
 	fail "raw copy exited non-zero"
-[ "$(copylab_outcome cmpraw done)" -eq 300 ] || fail "raw: only $(copylab_outcome cmpraw done) of 300 done"
+[ "$(copylab_outcome cmpraw "done")" -eq 300 ] || fail "raw: only $(copylab_outcome cmpraw "done") of 300 done"
 copylab_target_round cmpraw 300
 copylab_compare_round cmpraw || fail "raw: the target did not get every stream byte-exact"
 "$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff-raw.jsonl" "$LAB/cmpraw.json" ||
@@ -94,7 +94,7 @@ rc=0
 stop_wait "$LCOPY" INT || rc=$?
 grep -v '^\[' "$TW_TMP/LCOPY.err" | sed 's/^/    /'
 [ "$rc" -eq 0 ] || fail "live copy exited $rc"
-[ "$(copylab_outcome live done)" -eq 200 ] || fail "live: only $(copylab_outcome live done) of 200 sessions done"
+[ "$(copylab_outcome live "done")" -eq 200 ] || fail "live: only $(copylab_outcome live "done") of 200 sessions done"
 copylab_target_round live 200
 copylab_compare_round live || fail "live: the target did not get every stream byte-exact"
 "$COPYLAB_PY" "$LAB/check.py" "$LAB/online" "$LAB/diff-live.jsonl" "$LAB/live.json" ||

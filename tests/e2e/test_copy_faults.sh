@@ -28,7 +28,7 @@ copylab_wait_streams "$LAB/online" 300 || fail "online streams missing"
 
 check_all() { # NAME: every session done, every stream exact
 	local n
-	n=$(copylab_outcome "$1" done)
+	n=$(copylab_outcome "$1" "done")
 	[ "$n" -eq 300 ] || fail "$1: only $n of 300 sessions done"
 	copylab_target_round "$1" 300
 	copylab_compare_round "$1" || fail "$1: the target did not get every stream byte-exact"
@@ -91,7 +91,7 @@ removed=$(($(tcpdump -r "$LAB/mixed.pcap" 2>/dev/null | wc -l) - $(tcpdump -r "$
 [ "$removed" -eq 5 ] || fail "removed $removed packets, expected 5"
 copylab_copy gap -i "$LAB/cut.pcap" --topspeed || fail "copy exited non-zero"
 [ "$(copylab_outcome gap gap)" -eq 5 ] || fail "$(copylab_outcome gap gap) sessions ended as gap, expected 5"
-[ "$(copylab_outcome gap done)" -eq 295 ] || fail "$(copylab_outcome gap done) sessions done, expected 295"
+[ "$(copylab_outcome gap "done")" -eq 295 ] || fail "$(copylab_outcome gap "done") sessions done, expected 295"
 : >"$LAB/missing.txt"
 while read -r port seq; do
 	grep -q "\"session\": \"$IP_CL:$port copy 0\", \"outcome\": \"gap\"" "$LAB/gap.json" ||

@@ -106,7 +106,7 @@ nb=$(nsx "$NS_ON" ip -6 neigh show "$IP6_TG" dev eth0)
 
 log "6. socket mode over IPv6"
 copylab_copy v6sock -i "$LAB/v6.pcap" --topspeed --mode socket -x "$X6" || fail "copy v6sock exited non-zero"
-[ "$(copylab_outcome v6sock done)" -eq 200 ] || fail "v6sock: only $(copylab_outcome v6sock done) of 200 done"
+[ "$(copylab_outcome v6sock "done")" -eq 200 ] || fail "v6sock: only $(copylab_outcome v6sock "done") of 200 done"
 copylab_target_round v6sock 200
 n=$(find "$LAB/target.v6sock" -maxdepth 1 -name "${IP6_ON}_*.bin" | wc -l)
 [ "$n" -eq 200 ] || fail "v6sock: $n target streams from $IP6_ON, expected 200"

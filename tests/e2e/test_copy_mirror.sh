@@ -45,7 +45,7 @@ grep -v '^\[' "$TW_TMP/COPY.err" | sed 's/^/    /'
 [ "$rc" -eq 0 ] || fail "copy exited $rc"
 n=$(copylab_outcome mirror sessions)
 [ "$n" -eq 300 ] || fail "$n sessions replayed, expected 300"
-n=$(copylab_outcome mirror done)
+n=$(copylab_outcome mirror "done")
 [ "$n" -eq 300 ] || fail "only $n of 300 sessions done"
 copylab_target_round mirror 300
 copylab_compare_round mirror || fail "the target did not get every stream byte-exact"
@@ -66,7 +66,7 @@ rc=0
 stop_wait "$SCOPY" INT || rc=$?
 grep -v '^\[' "$TW_TMP/SCOPY.err" | sed 's/^/    /'
 [ "$rc" -eq 0 ] || fail "copy --mode socket exited $rc"
-[ "$(copylab_outcome msock done)" -eq 300 ] || fail "socket mode: only $(copylab_outcome msock done) of 300 done"
+[ "$(copylab_outcome msock "done")" -eq 300 ] || fail "socket mode: only $(copylab_outcome msock "done") of 300 done"
 copylab_target_round msock 300
 copylab_compare_round msock || fail "socket mode: the target did not get every stream byte-exact"
 

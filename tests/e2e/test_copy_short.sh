@@ -29,7 +29,7 @@ log "client address:port pairs that opened more than one connection: $reuse"
 copylab_copy short -i "$LAB/short.pcap" --topspeed || fail "copy exited non-zero"
 n=$(copylab_outcome short sessions)
 [ "$n" -eq "$N" ] || fail "$n sessions replayed, expected $N"
-n=$(copylab_outcome short done)
+n=$(copylab_outcome short "done")
 [ "$n" -eq "$N" ] || fail "only $n of $N sessions done"
 copylab_target_round short "$N"
 copylab_compare_round short || fail "the target did not get every stream byte-exact"
