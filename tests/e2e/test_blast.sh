@@ -7,8 +7,8 @@
 # Checked: every TCP payload byte arrives (multiset of flow, seq, byte) with
 # --dstmac, --srcipmap, --dstipmap and --portmap applied, valid checksums and
 # no IP packet above the MTU (super-packets re-segmented); with the afpacket,
-# txring and xdp engines, -K, --loop 2 --unique-ip, a raw-IP capture, -L, the
-# statistics lines, and usage errors.
+# txring and xdp engines, -K, --loop 2 --unique-ip, a raw-IP capture, -L,
+# --duration, -M with two files, SIGINT, the statistics lines, usage errors.
 # Not checked here: rates (timing; bench/blast.sh measures -p and -x).
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -71,7 +71,7 @@ blast_case raw 1 -x 10 "${MAPS[@]}" "$TW_TMP/raw.pcap"
 #    (207 frames stay below the peer's backlog, so none are lost there)
 blast_case topspeed 1 -t "${MAPS[@]}" "$TW_TMP/raw.pcap"
 
-# 6. -L stops after N frames; top speed, both engines: all sent, none failed
+# 6. -L stops after N frames; top speed, every engine: all sent, none failed
 for e in afpacket txring xdp; do
 	[ "$e" = xdp ] && ! [ -s "$TW_TMP/xdp.out" ] && continue
 	nsx "$C" "$TW_BIN" blast -i eth0 -t -L 50 --engine "$e" "$TW_TMP/eth.pcap" >"$TW_TMP/lim.out" 2>&1 ||
@@ -90,7 +90,23 @@ nsx "$C" "$TW_BIN" blast -i eth0 -t --no-resegment "$TW_TMP/eth.pcap" >"$TW_TMP/
 	fail "--no-resegment run failed"
 grep -qE 'Failed packets: *[1-9]' "$TW_TMP/nors.out" || fail "--no-resegment: nothing failed"
 
-# 8. usage errors: exit 2 with a message
+# 8. --duration ends an endless loop: deadlines at or past it are never sent, so at -p 1000 for
+#    0.5 s at most 500 frames go (fewer only if the machine lags); -M and two files in one run
+nsx "$C" "$TW_BIN" blast -i eth0 -p 1000 -l 0 --duration 0.5 "$TW_TMP/eth.pcap" >"$TW_TMP/dur.out" 2>&1 ||
+	fail "--duration run failed"
+n=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' "$TW_TMP/dur.out")
+{ [ "$n" -gt 0 ] && [ "$n" -le 500 ]; } || { cat "$TW_TMP/dur.out"; fail "--duration 0.5 at 1000 pps sent $n"; }
+nsx "$C" "$TW_BIN" blast -i eth0 -M 50 "$TW_TMP/eth.pcap" "$TW_TMP/raw.pcap" >"$TW_TMP/two.out" 2>&1 ||
+	fail "-M with two files failed"
+n=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' "$TW_TMP/two.out")
+[ "$n" -eq $((per * 2 - 1)) ] || { cat "$TW_TMP/two.out"; fail "two files: $n frames, want $((per * 2 - 1))"; }
+# 9. SIGINT stops an endless run; the statistics are still printed, exit 0
+bg endless "$C" 30 "$TW_BIN" blast -i eth0 -p 2000 -l 0 "$TW_TMP/eth.pcap"
+sleep 1
+stop_wait "$endless" INT || fail "blast after SIGINT: exit $?"
+grep -q '^Actual: [1-9][0-9]* packets' "$TW_TMP/endless.out" || { cat "$TW_TMP/endless."*; fail "no statistics after SIGINT"; }
+
+# 10. usage errors: exit 2 with a message
 for args in "-t $TW_TMP/eth.pcap" "-i eth0" "-i eth0 -t -p 10 $TW_TMP/eth.pcap" \
 	"-i eth0 --dstipmap 10.0.0.0/8 $TW_TMP/eth.pcap" "-i eth0 --portmap 1:70000 $TW_TMP/eth.pcap" \
 	"-i eth0 --engine xdpx $TW_TMP/eth.pcap" "-i eth0 --dstmac 1:2:3 $TW_TMP/eth.pcap"; do
