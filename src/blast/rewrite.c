@@ -1,9 +1,9 @@
 /*
  * rewrite.c - the frame rewriter of `tcptwin blast` (see rewrite.h): MACs,
- * IPv4 address maps, --unique-ip, port maps, full checksum recomputation
- * and truncation to the MTU, on one frame in place; and the parsers of the
- * option strings. Pure and allocation-free. Does not re-segment or touch
- * IPv6 addresses.
+ * IPv4 and IPv6 address maps, --unique-ip, port maps, full checksum
+ * recomputation and truncation to the MTU, on one frame in place; and the
+ * parsers of the option strings. Pure and allocation-free. Does not
+ * re-segment.
  */
 #include "blast/rewrite.h"
 
@@ -68,34 +68,94 @@ static int parse_cidr(const char *s, size_t len, uint32_t *addr, unsigned *bits)
 	return 0;
 }
 
+/* "[ADDR6/N]" of exactly LEN characters; host bits cleared. */
+static int parse_cidr6(const char *s, size_t len, uint8_t addr[16], unsigned *bits)
+{
+	char buf[64], *slash, *end;
+	unsigned long b = 128;
+
+	if (len < 3 || len >= sizeof(buf) || s[0] != '[' || s[len - 1] != ']')
+		return -EINVAL;
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = '\0';
+		if (*slash < '0' || *slash > '9')
+			return -EINVAL;
+		b = strtoul(slash, &end, 10);
+		if (*end || b > 128)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET6, buf, addr) != 1)
+		return -EINVAL;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = b >= 8 * (i + 1) ? 8 : b > 8 * i ? (unsigned)b - 8 * i : 0;
+
+		addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	*bits = (unsigned)b;
+	return 0;
+}
+
 static uint32_t prefix_mask(unsigned bits)
 {
 	return bits ? 0xffffffffu << (32 - bits) : 0;
 }
 
-int tw_rw_parse_ipmap(const char *s, struct tw_rw_ipmap *maps, unsigned *n)
+int tw_rw_parse_ipmap46(const char *s, struct tw_rw_ipmap *maps, unsigned *n,
+			struct tw_rw_ipmap6 *maps6, unsigned *n6)
 {
 	const char *p = s;
 
 	if (!*s)
 		return -EINVAL;
 	while (*p) {
-		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
-		const char *colon = memchr(p, ':', (size_t)(end - p));
+		const char *comma, *end, *colon;
 		uint32_t a, b;
 		unsigned ba, bb;
 
-		if (!colon || parse_cidr(p, (size_t)(colon - p), &a, &ba) ||
-		    parse_cidr(colon + 1, (size_t)(end - colon - 1), &b, &bb))
-			return -EINVAL;
-		if (*n >= TW_RW_MAX_MAPS)
-			return -E2BIG;
-		/* tcpreplay: the host bits of the first network are kept; the
-		 * second network supplies the rest */
-		maps[*n].mask = prefix_mask(ba);
-		maps[*n].from = a & maps[*n].mask;
-		maps[*n].to = b & maps[*n].mask;
-		(*n)++;
+		if (*p == '[') {
+			/* [v6/N]:[v6/N]: the separator is the ":" after "]" */
+			const char *close = strchr(p, ']');
+			struct tw_rw_ipmap6 m;
+
+			if (!maps6 || !close || close[1] != ':' || close[2] != '[')
+				return -EINVAL;
+			colon = close + 1;
+			close = strchr(colon, ']');
+			if (!close || (close[1] && close[1] != ','))
+				return -EINVAL;
+			comma = close[1] ? close + 1 : NULL;
+			if (parse_cidr6(p, (size_t)(colon - p), m.from, &ba) ||
+			    parse_cidr6(colon + 1, (size_t)(close + 1 - colon - 1), m.to, &bb))
+				return -EINVAL;
+			if (*n6 >= TW_RW_MAX_MAPS)
+				return -E2BIG;
+			m.bits = (uint8_t)ba;
+			/* the second network supplies the first BA bits */
+			for (unsigned i = 0; i < 16; i++) {
+				unsigned keep = ba >= 8 * (i + 1) ? 8 : ba > 8 * i ? ba - 8 * i : 0;
+
+				m.to[i] &= (uint8_t)(0xff00u >> keep);
+			}
+			maps6[(*n6)++] = m;
+		} else {
+			comma = strchr(p, ',');
+			end = comma ? comma : p + strlen(p);
+			colon = memchr(p, ':', (size_t)(end - p));
+			if (!colon || parse_cidr(p, (size_t)(colon - p), &a, &ba) ||
+			    parse_cidr(colon + 1, (size_t)(end - colon - 1), &b, &bb))
+				return -EINVAL;
+			if (*n >= TW_RW_MAX_MAPS)
+				return -E2BIG;
+			/* tcpreplay: the host bits of the first network are kept; the
+			 * second network supplies the rest */
+			maps[*n].mask = prefix_mask(ba);
+			maps[*n].from = a & maps[*n].mask;
+			maps[*n].to = b & maps[*n].mask;
+			(*n)++;
+		}
 		if (!comma)
 			break;
 		p = comma + 1;
@@ -103,6 +163,11 @@ int tw_rw_parse_ipmap(const char *s, struct tw_rw_ipmap *maps, unsigned *n)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int tw_rw_parse_ipmap(const char *s, struct tw_rw_ipmap *maps, unsigned *n)
+{
+	return tw_rw_parse_ipmap46(s, maps, n, NULL, NULL);
 }
 
 static int parse_port(const char *s, const char **end, uint16_t *port)
@@ -164,6 +229,23 @@ bool tw_rw_map_ip(const struct tw_rw_ipmap *maps, unsigned n, uint32_t *addr)
 	return false;
 }
 
+bool tw_rw_map_ip6(const struct tw_rw_ipmap6 *maps, unsigned n, uint8_t *addr)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned bits = maps[i].bits, full = bits / 8, rest = bits % 8;
+		uint8_t m = (uint8_t)(0xff00u >> rest);
+
+		if (memcmp(addr, maps[i].from, full) ||
+		    (rest && (addr[full] & m) != maps[i].from[full]))
+			continue;
+		memcpy(addr, maps[i].to, full);
+		if (rest)
+			addr[full] = (uint8_t)((addr[full] & ~m) | maps[i].to[full]);
+		return true;
+	}
+	return false;
+}
+
 bool tw_rw_map_port(const struct tw_rw_portmap *maps, unsigned n, uint16_t *port)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -179,7 +261,7 @@ bool tw_rw_map_port(const struct tw_rw_portmap *maps, unsigned n, uint16_t *port
 bool tw_rw_active(const struct tw_rw_cfg *c)
 {
 	return c->has_srcmac || c->has_dstmac || c->nsrcmap || c->ndstmap || c->nport ||
-	       c->fixcsum || c->mtu_trunc;
+	       c->nsrcmap6 || c->ndstmap6 || c->fixcsum || c->mtu_trunc;
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -213,6 +295,22 @@ static bool rewrite_v4_addrs(const struct tw_rw_cfg *c, uint8_t *ip, uint32_t un
 	wr32(ip + 12, s);
 	wr32(ip + 16, d);
 	return s != s0 || d != d0;
+}
+
+/* Addresses of an IPv6 header: maps, then UNIQ added to the low 32 bits. */
+static bool rewrite_v6_addrs(const struct tw_rw_cfg *c, uint8_t *ip, uint32_t uniq)
+{
+	uint8_t s0[16], d0[16];
+
+	memcpy(s0, ip + 8, 16);
+	memcpy(d0, ip + 24, 16);
+	tw_rw_map_ip6(c->srcmap6, c->nsrcmap6, ip + 8);
+	tw_rw_map_ip6(c->dstmap6, c->ndstmap6, ip + 24);
+	if (uniq) {
+		wr32(ip + 8 + 12, rd32(ip + 8 + 12) + uniq);
+		wr32(ip + 24 + 12, rd32(ip + 24 + 12) + uniq);
+	}
+	return memcmp(s0, ip + 8, 16) || memcmp(d0, ip + 24, 16);
 }
 
 static bool rewrite_ports(const struct tw_rw_cfg *c, uint8_t *l4)
@@ -268,6 +366,8 @@ int tw_rw_frame(const struct tw_rw_cfg *c, uint8_t *frame, size_t *len, size_t l
 	iplen = loc.ip_len;
 	if (loc.ipver == 4 && (c->nsrcmap || c->ndstmap || uniq))
 		ip_changed |= rewrite_v4_addrs(c, l3, uniq);
+	else if (loc.ipver == 6 && (c->nsrcmap6 || c->ndstmap6 || uniq))
+		ip_changed |= rewrite_v6_addrs(c, l3, uniq);
 	/* ports only where the transport header is: not in later fragments
 	 * (an IPv6 fragment's offset is not at hand here: skipped) */
 	later_frag = loc.frag && (loc.ipver != 4 || ((l3[6] & 0x1f) | l3[7]));

@@ -46,11 +46,11 @@ static const struct tw_opt blast_opts[] = {
 	{"duration", OPT_DURATION, 1, "SEC", "stop after SEC seconds"},
 	{"limit", 'L', 1, "N", "stop after N packets sent"},
 	{"preload-pcap", 'K', 0, NULL, "read and prepare the files into memory before sending"},
-	{"unique-ip", OPT_UNIQUE_IP, 0, NULL, "with --loop: add the loop number to IPv4 addresses each loop"},
+	{"unique-ip", OPT_UNIQUE_IP, 0, NULL, "with --loop: add the loop number to both addresses each loop"},
 	{"srcmac", OPT_SRCMAC, 1, "MAC", "rewrite the source MAC"},
 	{"dstmac", OPT_DSTMAC, 1, "MAC", "rewrite the destination MAC"},
-	{"srcipmap", OPT_SRCIPMAP, 1, "CIDR:CIDR,...", "map IPv4 source addresses (host bits kept)"},
-	{"dstipmap", OPT_DSTIPMAP, 1, "CIDR:CIDR,...", "map IPv4 destination addresses (host bits kept)"},
+	{"srcipmap", OPT_SRCIPMAP, 1, "CIDR:CIDR,...", "map source addresses (host bits kept; IPv6: [CIDR]:[CIDR])"},
+	{"dstipmap", OPT_DSTIPMAP, 1, "CIDR:CIDR,...", "map destination addresses (host bits kept; IPv6: [CIDR]:[CIDR])"},
 	{"portmap", OPT_PORTMAP, 1, "P:Q,A-B:C,...", "map TCP/UDP ports (both directions)"},
 	{"fixcsum", OPT_FIXCSUM, 0, NULL, "recompute IP, TCP and UDP checksums of every packet"},
 	{"mtu-trunc", OPT_MTU_TRUNC, 0, NULL, "cut packets above the MTU to the MTU (instead of re-segmenting TCP)"},
@@ -146,11 +146,13 @@ static int parse_options(int argc, char **argv, struct tw_blast_cfg *c)
 				c->rw.has_dstmac = true;
 			break;
 		case OPT_SRCIPMAP:
-			if (tw_rw_parse_ipmap(optarg, c->rw.srcmap, &c->rw.nsrcmap))
+			if (tw_rw_parse_ipmap46(optarg, c->rw.srcmap, &c->rw.nsrcmap, c->rw.srcmap6,
+						&c->rw.nsrcmap6))
 				return usage_error("invalid --srcipmap '%s' (CIDR:CIDR,...)", optarg);
 			break;
 		case OPT_DSTIPMAP:
-			if (tw_rw_parse_ipmap(optarg, c->rw.dstmap, &c->rw.ndstmap))
+			if (tw_rw_parse_ipmap46(optarg, c->rw.dstmap, &c->rw.ndstmap, c->rw.dstmap6,
+						&c->rw.ndstmap6))
 				return usage_error("invalid --dstipmap '%s' (CIDR:CIDR,...)", optarg);
 			break;
 		case OPT_PORTMAP:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/test_blast.sh - `tcptwin blast` end to end: two namespaces joined
-# by a veth (lib.sh make_pair); pcaps made by blastpkts.py (TCP both ways
-# with payloads up to 20 000 bytes, i.e. GRO-sized super-packets, and
+# by a veth (lib.sh make_pair); pcaps made by blastpkts.py (TCP both ways,
+# IPv4 and IPv6, with payloads up to 20 000 bytes, i.e. GRO-sized super-packets, and
 # spoiled checksums; UDP; ARP; an Ethernet and a raw-IP capture) are blasted
 # from the client namespace onto its eth0 while tcpdump records the peer.
 # Checked: every TCP payload byte arrives (multiset of flow, seq, byte) with
@@ -22,15 +22,15 @@ make_pair C S
 SMAC=$(nsx "$S" cat /sys/class/net/eth0/address)
 $PY "$HELP" gen "$TW_TMP/eth.pcap" 2>/dev/null
 $PY "$HELP" gen "$TW_TMP/raw.pcap" raw 2>/dev/null
-MAPS=(--dstmac "$SMAC" --srcipmap 10.99.1.0/24:10.88.1.0/24 --dstipmap 10.99.2.0/24:10.77.0.0/24
-	--portmap 8080:9090)
+MAPS=(--dstmac "$SMAC" --srcipmap '10.99.1.0/24:10.88.1.0/24,[fd00:99:1::/48]:[fd00:88:1::/48]'
+	--dstipmap '10.99.2.0/24:10.77.0.0/24,[fd00:99:2::/48]:[fd00:77::/48]' --portmap 8080:9090)
 
 # blast_case NAME LOOPS BLAST-ARGS...: record the peer, blast, check.
 blast_case() {
 	local name=$1 loops=$2 cap
 	shift 2
 	start_capture cap "$S" 60 tcpdump -n -i eth0 -s 0 -B 16384 --immediate-mode \
-		-w "$TW_TMP/$name.got.pcap" ip
+		-w "$TW_TMP/$name.got.pcap" 'ip or ip6'
 	if ! nsx "$C" "$TW_BIN" blast -i eth0 "$@" >"$TW_TMP/$name.out" 2>"$TW_TMP/$name.err"; then
 		cat "$TW_TMP/$name.out" "$TW_TMP/$name.err"
 		fail "$name: blast failed"

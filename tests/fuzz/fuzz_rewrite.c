@@ -1,6 +1,6 @@
 /*
  * fuzz_rewrite.c - libFuzzer target for blast's frame path: tw_rw_frame on
- * an arbitrary Ethernet frame (MAC, IPv4 maps, port maps, --unique-ip,
+ * an arbitrary Ethernet frame (MAC, IPv4 and IPv6 maps, port maps, --unique-ip,
  * --fixcsum, --mtu-trunc as byte 0 chooses), then re-segmentation of the
  * result to an MTU of 576 as blast does for packets above the MTU; and the
  * option parsers (MAC, IP maps, port maps) on the input as a string.
@@ -29,8 +29,9 @@ static void parsers(const uint8_t *data, size_t size)
 	char s[256];
 	struct tw_rw_ipmap im[TW_RW_MAX_MAPS];
 	struct tw_rw_portmap pm[TW_RW_MAX_PORTS];
-	uint8_t mac[6];
-	unsigned n = 0;
+	struct tw_rw_ipmap6 im6[TW_RW_MAX_MAPS];
+	uint8_t mac[6], a6[16] = {0xfd};
+	unsigned n = 0, n6 = 0;
 	uint32_t a = 0x0a000001;
 	uint16_t p = 80;
 
@@ -39,9 +40,11 @@ static void parsers(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	(void)tw_rw_parse_mac(s, mac);
-	if (tw_rw_parse_ipmap(s, im, &n) == 0)
+	if (tw_rw_parse_ipmap46(s, im, &n, im6, &n6) == 0) {
 		(void)tw_rw_map_ip(im, n, &a);
-	CHECK(n <= TW_RW_MAX_MAPS);
+		(void)tw_rw_map_ip6(im6, n6, a6);
+	}
+	CHECK(n <= TW_RW_MAX_MAPS && n6 <= TW_RW_MAX_MAPS);
 	n = 0;
 	if (tw_rw_parse_portmap(s, pm, &n) == 0)
 		(void)tw_rw_map_port(pm, n, &p);
@@ -72,6 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = 0;
 		(void)tw_rw_parse_ipmap("0.0.0.0/1:172.16.0.0/12", c.dstmap, &n);
 		c.ndstmap = n;
+		n = 0;
+		(void)tw_rw_parse_ipmap46("[::/1]:[fd00::/8],[8000::/3]:[2001:db8::/32]", c.dstmap, &n,
+					  c.dstmap6, &c.ndstmap6);
+		(void)tw_rw_parse_ipmap46("[::/0]:[fd00:1::/61]", c.srcmap, &n, c.srcmap6,
+					  &c.nsrcmap6);
 	}
 	if (data[0] & 16) {
 		n = 0;

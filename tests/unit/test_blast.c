@@ -1,6 +1,6 @@
 /*
  * test_blast.c - unit tests of blast's pure parts: src/blast/rewrite.c
- * (option parsers, IPv4 maps, port maps and ranges, MAC rewrite, checksums
+ * (option parsers, IPv4 and IPv6 maps, port maps and ranges, MAC rewrite, checksums
  * recomputed and verified independently, --unique-ip, --mtu-trunc, later
  * fragments left alone) and src/blast/sched.c (absolute deadlines for -x,
  * -p, -M, -t over several passes, checked against a fake clock's ticks).
@@ -219,6 +219,78 @@ static void test_later_fragment_ports(void **state)
 	assert_int_equal(tw_rw_frame(&c, f, &len, 0, 0), TW_RW_CHANGED);
 }
 
+static void test_ipmap6(void **state)
+{
+	struct tw_rw_ipmap m4[TW_RW_MAX_MAPS];
+	struct tw_rw_ipmap6 m6[TW_RW_MAX_MAPS];
+	unsigned n4 = 0, n6 = 0;
+	uint8_t a[16] = {0xfd, 0x00, 0x00, 0x99, 0x00, 0x02, [14] = 0x12, [15] = 0x34};
+	uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	(void)state;
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00:99:2::/52]:[fd00:77::/48],10.0.0.0/8:11.0.0.0/8",
+					     m4, &n4, m6, &n6), 0);
+	assert_int_equal(n4, 1);
+	assert_int_equal(n6, 1);
+	a[6] = 0x0f;   /* inside the /52: the low nibble of byte 6 is a host bit */
+	assert_true(tw_rw_map_ip6(m6, n6, a));
+	assert_memory_equal(a, "\xfd\x00\x00\x77\x00\x00\x0f\x00", 8);
+	assert_int_equal(a[14] << 8 | a[15], 0x1234);
+	assert_false(tw_rw_map_ip6(m6, n6, b));
+	n4 = n6 = 0;
+	assert_int_equal(tw_rw_parse_ipmap("[fd00::/8]:[fe00::/8]", m4, &n4), -EINVAL);
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00::/8]:fe00::/8", m4, &n4, m6, &n6), -EINVAL);
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00::/129]:[fe00::/8]", m4, &n4, m6, &n6), -EINVAL);
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00::/8]:[fe00::/8]x", m4, &n4, m6, &n6), -EINVAL);
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00::/8]:[fe00::/8],", m4, &n4, m6, &n6), -EINVAL);
+}
+
+static void test_rewrite_v6(void **state)
+{
+	static const uint8_t s6[16] = {0xfd, 0, 0, 0x99, 0, 1, [15] = 5};
+	static const uint8_t d6[16] = {0xfd, 0, 0, 0x99, 0, 2, [15] = 7};
+	static uint8_t payload[3000];
+	struct tw_forge_tcp f = {
+		.ipver = 6, .src = s6, .dst = d6, .sport = 40000, .dport = 8080, .seq = 9,
+		.flags = 0x18, .win = 100, .payload = payload, .payload_len = sizeof(payload),
+	};
+	struct tw_rw_cfg c = {0};
+	uint8_t fr[3200];
+	struct tw_pkt p;
+	size_t len;
+	unsigned n = 0;
+	int k;
+
+	(void)state;
+	memset(fr, 0, 14);
+	fr[12] = 0x86;
+	fr[13] = 0xdd;
+	k = tw_forge_tcp(fr + 14, sizeof(fr) - 14, &f);
+	assert_true(k > 0);
+	len = 14 + (size_t)k;
+	fr[14 + 40 + 16] ^= 0x77;   /* a partial checksum, as captured */
+	assert_int_equal(tw_rw_parse_ipmap46("[fd00:99:2::/48]:[fd00:77::/48]", c.dstmap,
+					     &c.ndstmap, c.dstmap6, &c.ndstmap6), 0);
+	assert_int_equal(tw_rw_parse_portmap("8080:9090", c.port, &n), 0);
+	c.nport = n;
+	assert_int_equal(tw_rw_frame(&c, fr, &len, 14, 2), TW_RW_CHANGED | TW_RW_CSUM);
+	assert_int_equal(tw_pkt_decode(NULL, TW_LT_EN10MB, fr, len, len, &p), 0);
+	assert_memory_equal(p.dst, "\xfd\x00\x00\x77\x00\x00\x00\x00", 8);
+	assert_int_equal(p.dst[15], 9);    /* 7 + --unique-ip 2 */
+	assert_int_equal(p.src[15], 7);    /* 5 + 2, no map */
+	assert_int_equal(p.dport, 9090);
+	assert_int_equal(tw_csum_l4(6, p.src, p.dst, 6, p.l4, p.l4_len),
+			 (uint16_t)(p.l4[16] << 8 | p.l4[17]));
+	/* --mtu-trunc on IPv6: payload length set, checksum over what is left */
+	c = (struct tw_rw_cfg){.mtu_trunc = true, .mtu = 1280};
+	assert_int_equal(tw_rw_frame(&c, fr, &len, 14, 0), TW_RW_TRUNC | TW_RW_CSUM);
+	assert_int_equal(len, 14 + 1280);
+	assert_int_equal(tw_pkt_decode(NULL, TW_LT_EN10MB, fr, len, len, &p), 0);
+	assert_int_equal(p.ip_len, 1280);
+	assert_int_equal(tw_csum_l4(6, p.src, p.dst, 6, p.l4, p.l4_len),
+			 (uint16_t)(p.l4[16] << 8 | p.l4[17]));
+}
+
 static void test_sched_pps(void **state)
 {
 	struct tw_sched s;
@@ -291,6 +363,8 @@ int main(void)
 		cmocka_unit_test(test_fixcsum_uniq),
 		cmocka_unit_test(test_mtu_trunc),
 		cmocka_unit_test(test_later_fragment_ports),
+		cmocka_unit_test(test_ipmap6),
+		cmocka_unit_test(test_rewrite_v6),
 		cmocka_unit_test(test_sched_pps),
 		cmocka_unit_test(test_sched_mult),
 		cmocka_unit_test(test_sched_mbps_top),
