@@ -146,69 +146,6 @@ static void ssess_done(void *ctx, struct tw_ssess *s)
 	session_over(ctx, s->user, s->outcome);
 }
 
-static void ssess_reply(void *ctx, struct tw_ssess *s, const uint8_t *data, size_t len)
-{
-	struct csess *cs = s->user;
-
-	(void)ctx;
-	tw_cmp_target(&cs->cmp, data, len);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-/* A request was released: the target's reply to the one before is judged. */
-static void judge(struct tw_copy *c, struct csess *cs)
-{
-	struct tw_cmp_result r;
-	char name[96];
-
-	if (!tw_cmp_target_cut(&cs->cmp, &r))
-		return;
-	if (!r.judged) {
-		c->st.resp_unjudged++;
-		return;
-	}
-	if (r.match) {
-		c->st.resp_match++;
-		return;
-	}
-	c->st.resp_differ++;
-	if (!c->cfg.diff)
-		return;
-	tw_copy_session_name(cs, name, sizeof(name));
-	fprintf(c->cfg.diff, "{\"session\": \"%s\", \"exchange\": %u, \"production\": {\"bytes\": %llu, "
-		"\"hash\": \"%016llx\", \"status\": ", name, r.index, (unsigned long long)r.prod.len,
-		(unsigned long long)r.prod.hash);
-	json_str(c->cfg.diff, r.prod.status);
-	if (r.tgt.nohash) /* raw mode: intercept relayed only the first bytes */
-		fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": null, \"status\": ",
-			(unsigned long long)r.tgt.len);
-	else
-		fprintf(c->cfg.diff, "}, \"target\": {\"bytes\": %llu, \"hash\": \"%016llx\", "
-			"\"status\": ", (unsigned long long)r.tgt.len, (unsigned long long)r.tgt.hash);
-	json_str(c->cfg.diff, r.tgt.status);
-	fprintf(c->cfg.diff, "}}\n");
-}
-
-static void ssess_cut(void *ctx, struct tw_ssess *s)
-{
-	judge(ctx, s->user);
-}
-
-static void sess_cut(void *ctx, struct tw_sess *s)
-{
-	judge(ctx, s->user);
-}
-
 /* socket mode: the target and the source to bind as socket addresses */
 static socklen_t sockaddr_of(struct sockaddr_storage *ss, const struct tw_ap_ip *ip, uint16_t port)
 {
@@ -646,22 +583,7 @@ void tw_copy_reply(struct tw_copy *c, const struct tw_wire_reply *r)
 		return;
 	}
 	/* the comparison sees the reply before the release it may cause */
-	if (r->flags & TW_TH_SYN) {
-		cs->t_next = r->seq + 1;
-		cs->t_known = true;
-	} else if (r->payload_len && cs->t_known) {
-		int32_t off = (int32_t)(cs->t_next - r->seq);
-
-		if (off < 0) {
-			tw_cmp_target_broken(&cs->cmp);
-			cs->t_next = r->seq + r->payload_len;
-		} else if ((uint32_t)off < r->payload_len) {
-			size_t cap = r->payload_cap > (uint32_t)off ? r->payload_cap - (size_t)off : 0;
-			tw_cmp_target_part(&cs->cmp, cap ? r->payload + off : NULL, cap,
-					   r->payload_len - (uint32_t)off);
-			cs->t_next = r->seq + r->payload_len;
-		}
-	}
+	tw_copy_cmp_reply(cs, r);
 	tw_sess_reply(&cs->u.s, r, now_ns(c));
 }
 
@@ -770,8 +692,8 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 		.segs = c->segs,
 		.st = &c->sst,
 		.done = ssess_done,
-		.reply = ssess_reply,
-		.cut = ssess_cut,
+		.reply = tw_copy_ssess_reply,
+		.cut = tw_copy_ssess_cut,
 		.ctx = c,
 		.scratch = c->scratch,
 		.transparent = cfg->transparent,
@@ -784,7 +706,7 @@ int tw_copy_new(struct tw_loop *loop, const struct tw_copy_cfg *cfg,
 		.st = &c->sst,
 		.emit = emit,
 		.done = sess_done,
-		.cut = sess_cut,
+		.cut = tw_copy_sess_cut,
 		.ctx = c,
 		.scratch = c->scratch,
 	};

@@ -93,6 +93,13 @@ struct tw_copy {
 	unsigned nloss;
 };
 
+/* Response comparison (engine_cmp.c): the target's reply bytes (socket
+ * mode), intercept's reply records (raw mode), and a release of a request
+ * in either mode (judges the exchange before it). */
+void tw_copy_ssess_reply(void *ctx, struct tw_ssess *s, const uint8_t *data, size_t len);
+void tw_copy_ssess_cut(void *ctx, struct tw_ssess *s);
+void tw_copy_sess_cut(void *ctx, struct tw_sess *s);
+void tw_copy_cmp_reply(struct csess *cs, const struct tw_wire_reply *r);
 /* "client:port copy N" of a session's captured client (report.c). */
 void tw_copy_session_name(const struct csess *cs, char *buf, size_t len);
 /* Remember a session that did not end as done (report.c). */
