@@ -10,11 +10,14 @@
 # txring and xdp engines, -K, --loop 2 --unique-ip, a raw-IP capture, -L,
 # --duration, -M with two files, SIGINT, the statistics lines, usage errors.
 # Not checked here: rates (timing; bench/blast.sh measures -p and -x).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need_root
 need_bin
 need_cmd tcpdump
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import scapy' 2>/dev/null || skip "python3-scapy missing"
+if ! { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import scapy' 2>/dev/null; }; then
+	skip "python3-scapy missing"
+fi
 PY=/usr/bin/python3
 HELP=$TW_ROOT/tests/e2e/blastpkts.py
 
@@ -25,11 +28,13 @@ $PY "$HELP" gen "$TW_TMP/raw.pcap" raw 2>/dev/null
 MAPS=(--dstmac "$SMAC" --srcipmap '10.99.1.0/24:10.88.1.0/24,[fd00:99:1::/48]:[fd00:88:1::/48]'
 	--dstipmap '10.99.2.0/24:10.77.0.0/24,[fd00:99:2::/48]:[fd00:77::/48]' --portmap 8080:9090)
 
-# blast_case NAME LOOPS BLAST-ARGS...: record the peer, blast, check.
+# blast_case NAME LOOPS BLAST-ARGS...: record the peer, blast, check. Snap length 1600: every
+# frame must fit (a longer one would show as missing bytes and a length above the MTU), and
+# immediate mode sizes its ring slots by it (at -s 0 a 16 MiB ring holds 64 frames).
 blast_case() {
 	local name=$1 loops=$2 cap
 	shift 2
-	start_capture cap "$S" 60 tcpdump -n -i eth0 -s 0 -B 16384 --immediate-mode \
+	start_capture cap "$S" 60 tcpdump -n -i eth0 -s 1600 -B 16384 --immediate-mode \
 		-w "$TW_TMP/$name.got.pcap" 'ip or ip6'
 	if ! nsx "$C" "$TW_BIN" blast -i eth0 "$@" >"$TW_TMP/$name.out" 2>"$TW_TMP/$name.err"; then
 		cat "$TW_TMP/$name.out" "$TW_TMP/$name.err"
@@ -38,6 +43,7 @@ blast_case() {
 	sleep 0.5
 	stop_wait "$cap" || true
 	cat "$TW_TMP/$name.out"
+	grep -q '^0 packets dropped by kernel' "$TW_TMP/cap.err" || { cat "$TW_TMP/cap.err"; fail "$name: capture lost frames"; }
 	grep -q '^Actual: [0-9]* packets ([0-9]* bytes) sent in ' "$TW_TMP/$name.out" ||
 		fail "$name: no Actual line"
 	grep -q 'Failed packets: *0$' "$TW_TMP/$name.out" || fail "$name: failed packets"
@@ -101,6 +107,7 @@ nsx "$C" "$TW_BIN" blast -i eth0 -M 50 "$TW_TMP/eth.pcap" "$TW_TMP/raw.pcap" >"$
 n=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' "$TW_TMP/two.out")
 [ "$n" -eq $((per * 2 - 1)) ] || { cat "$TW_TMP/two.out"; fail "two files: $n frames, want $((per * 2 - 1))"; }
 # 9. SIGINT stops an endless run; the statistics are still printed, exit 0
+endless=
 bg endless "$C" 30 "$TW_BIN" blast -i eth0 -p 2000 -l 0 "$TW_TMP/eth.pcap"
 sleep 1
 stop_wait "$endless" INT || fail "blast after SIGINT: exit $?"
@@ -118,8 +125,8 @@ for args in "-t $TW_TMP/eth.pcap" "-i eth0" "-i eth0 -t -p 10 $TW_TMP/eth.pcap" 
 done
 rc=0
 nsx "$C" "$TW_BIN" blast -i nosuchdev0 -t "$TW_TMP/eth.pcap" >/dev/null 2>"$TW_TMP/dev.err" || rc=$?
-[ "$rc" -eq 1 ] && grep -q 'nosuchdev0' "$TW_TMP/dev.err" || fail "missing device: exit $rc"
+{ [ "$rc" -eq 1 ] && grep -q 'nosuchdev0' "$TW_TMP/dev.err"; } || fail "missing device: exit $rc"
 rc=0
 nsx "$C" "$TW_BIN" blast -i eth0 -t "$TW_TMP/nonexistent.pcap" >/dev/null 2>"$TW_TMP/file.err" || rc=$?
-[ "$rc" -eq 1 ] && grep -q 'nonexistent.pcap' "$TW_TMP/file.err" || fail "missing file: exit $rc"
+{ [ "$rc" -eq 1 ] && grep -q 'nonexistent.pcap' "$TW_TMP/file.err"; } || fail "missing file: exit $rc"
 log "all blast checks passed"
