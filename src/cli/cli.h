@@ -27,6 +27,10 @@ struct tw_opt {
 int tw_cli_getopt(int argc, char **argv, const struct tw_opt *table);
 /* Print "Usage: tcptwin CMD SYNOPSIS" then one line per option. */
 void tw_cli_help(FILE *out, const char *cmd, const char *synopsis, const struct tw_opt *table);
+/* Usage error of command CMD: "tcptwin CMD: WHAT 'ARG'" (ARG may be NULL),
+ * then the usage from TABLE on stderr. Returns 2, the exit status. */
+int tw_cli_usage_error(const char *cmd, const char *synopsis, const struct tw_opt *table,
+		       const char *what, const char *arg);
 /* Parse an unsigned number with an optional range check; -EINVAL otherwise. */
 int tw_cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 		     unsigned long long *out);

@@ -116,9 +116,7 @@ struct run {
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "tcptwin copy: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-	tw_cli_help(stderr, "copy", synopsis, copy_opts);
-	return 2;
+	return tw_cli_usage_error("copy", synopsis, copy_opts, what, arg);
 }
 
 static int parse_size(const char *s, uint64_t *out)

@@ -54,10 +54,7 @@ struct doctor_opts {
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "tcptwin doctor: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
-		arg ? "'" : "");
-	tw_cli_help(stderr, "doctor", synopsis, doctor_opts);
-	return 2;
+	return tw_cli_usage_error("doctor", synopsis, doctor_opts, what, arg);
 }
 
 static int parse_options(int argc, char **argv, struct doctor_opts *o)

@@ -46,10 +46,7 @@ static const char synopsis[] = "-F FILTER [-i IFACE[,IFACE]] [-p PORT] [-b ADDR]
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "tcptwin intercept: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
-		arg ? "'" : "");
-	tw_cli_help(stderr, "intercept", synopsis, icept_opts);
-	return 2;
+	return tw_cli_usage_error("intercept", synopsis, icept_opts, what, arg);
 }
 
 int tw_cmd_intercept(int argc, char **argv)

@@ -58,6 +58,15 @@ void tw_cli_help(FILE *out, const char *cmd, const char *synopsis, const struct 
 	}
 }
 
+int tw_cli_usage_error(const char *cmd, const char *synopsis, const struct tw_opt *table,
+		       const char *what, const char *arg)
+{
+	fprintf(stderr, "tcptwin %s: %s%s%s%s\n", cmd, what, arg ? " '" : "", arg ? arg : "",
+		arg ? "'" : "");
+	tw_cli_help(stderr, cmd, synopsis, table);
+	return 2;
+}
+
 int tw_cli_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 		     unsigned long long *out)
 {

@@ -98,6 +98,14 @@ static void key_of(struct tw_flow_key *k, int ver, const uint8_t *src, uint16_t 
 		tw_flow_key_v6(k, src, sport, dst, dport);
 }
 
+/* Whether replay tuples come from the address plan: raw mode forges every
+ * tuple; socket mode keeps client addresses only with --transparent, else
+ * the kernel chooses. */
+static bool uses_plan(const struct tw_copy *c)
+{
+	return !c->cfg.socket_mode || c->cfg.transparent;
+}
+
 /* Bytes of the conversation CK are lost for good: drop the rest of it. */
 static void bury(struct tw_copy *c, const struct conv_key *ck)
 {
@@ -127,7 +135,7 @@ static void session_over(struct tw_copy *c, struct csess *cs, enum tw_outcome ou
 			(void)c->reg.reg(c->reg.arg, false, s->ipver, s->caddr, s->cport, s->taddr,
 					 s->tport);
 	}
-	if (cs->has_tuple)
+	if (uses_plan(c))
 		(void)tw_ap_release(c->ap, &cs->tuple, now);
 	if (outcome != TW_OUT_DONE)
 		tw_copy_note_loss(c, cs);
@@ -172,7 +180,7 @@ static void start_socket_session(struct tw_copy *c, struct csess *cs, const stru
 	const struct sockaddr *srcp = NULL;
 
 	dlen = sockaddr_of(&dst, &rule->dst_ip, rule->dst_port);
-	if (cs->has_tuple) {
+	if (uses_plan(c)) {
 		slen = sockaddr_of(&src, &cs->tuple.ip, cs->tuple.port);
 		srcp = (const struct sockaddr *)&src;
 	} else if (c->cfg.nsource) {
@@ -202,10 +210,7 @@ static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
 		return NULL;
 	}
 	memcpy(orig.a, p->src, 16);
-	/* raw mode forges every tuple; socket mode only keeps client addresses
-	 * with --transparent, else the kernel chooses */
-	cs->has_tuple = !c->cfg.socket_mode || c->cfg.transparent;
-	if (cs->has_tuple) {
+	if (uses_plan(c)) {
 		int rc = tw_ap_alloc(c->ap, &orig, p->sport, rule->dst_ip.ver, ck->copy, now, &cs->tuple);
 
 		if (rc == -EAFNOSUPPORT) {
@@ -259,7 +264,7 @@ static struct csess *new_session(struct tw_copy *c, const struct conv_key *ck,
 		      rule->dst_ip.a, rule->dst_port, isn, p->opts.has_ts, now);
 	return cs;
 refused:
-	if (cs->has_tuple)
+	if (uses_plan(c))
 		(void)tw_ap_release(c->ap, &cs->tuple, now);
 	tw_pool_put(c->sessions, cs);
 	return NULL;
@@ -502,7 +507,6 @@ static void on_input(struct tw_timer *t, uint64_t now, void *arg)
 		if (tw_pool_in_use(c->segs) > held_cap - held_cap / 8 ||
 		    c->live + c->cfg.ap.copies > c->cfg.max_sessions ||
 		    (c->sst.connecting && c->sst.connecting + c->cfg.ap.copies > c->cfg.max_connecting)) {
-			c->st.input_waits++;
 			tw_loop_timer_at(c->loop, &c->t_input, now + MS);
 			return;
 		}

@@ -73,7 +73,6 @@ struct tw_copy_stats {
 	uint64_t resp_unjudged;        /* ... not judged: production's reply not wholly captured */
 	uint64_t sink_errors;
 	uint64_t input_loops;
-	uint64_t input_waits;          /* times the file input paused for back-pressure */
 	uint64_t capture_drops;        /* live: frames the kernel could not queue for us */
 	struct tw_sess_stats sess;
 };

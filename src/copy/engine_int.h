@@ -40,7 +40,6 @@ struct csess {
 	uint8_t orig_ver;
 	bool in_cap;
 	bool used;
-	bool has_tuple;               /* tuple came from the address plan */
 };
 
 #define TW_COPY_LOSS_NAMES 100

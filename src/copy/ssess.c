@@ -340,7 +340,6 @@ void tw_ssess_capture_end(struct tw_ssess *s, uint64_t now)
 
 	if (s->state == TW_SSS_CLOSED)
 		return;
-	s->capture_ended = true;
 	if (s->q.ooo) {
 		finish(s, TW_OUT_GAP, true);
 		return;

@@ -55,7 +55,7 @@ struct tw_ssess {
 	struct tw_segq q;
 	struct tw_pace pace;
 	uint64_t resp;                   /* reply bytes read */
-	bool peer_fin, wr_shut, capture_ended;
+	bool peer_fin, wr_shut;
 	uint32_t cuts_seen;
 	struct tw_timer t_pace, t_gap, t_conn, t_close;
 };

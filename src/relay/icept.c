@@ -33,6 +33,7 @@ struct tw_icept {
 	struct isrc src[TW_ICEPT_MAX_IFACES];
 	unsigned nsrc;
 	struct tw_decode_cfg dcfg;
+	uint16_t payload;               /* reply payload bytes kept (what the server offers) */
 	struct tw_frame frames[FRAMES];
 	struct tw_icept_stats st;
 };
@@ -73,7 +74,7 @@ static void on_capture(struct tw_io *io, unsigned ev, void *arg)
 				ic->st.undecodable++;
 				continue;
 			}
-			if (p.proto != 6 || !p.l4 || p.frag || tw_wire_reply_from_pkt(&p, TW_ICEPT_PAYLOAD, &r) < 0) {
+			if (p.proto != 6 || !p.l4 || p.frag || tw_wire_reply_from_pkt(&p, ic->payload, &r) < 0) {
 				ic->st.not_tcp++;
 				continue;
 			}
@@ -95,6 +96,7 @@ int tw_icept_new(struct tw_loop *loop, const struct tw_icept_cfg *cfg, struct tw
 	if (!ic)
 		return -ENOMEM;
 	ic->loop = loop;
+	ic->payload = cfg->srv.payload;
 	tw_decode_cfg_init(&ic->dcfg);
 	while (s && *s) {
 		const char *comma = strchr(s, ',');

@@ -15,7 +15,6 @@
 struct tw_loop;
 
 #define TW_ICEPT_MAX_IFACES 16
-#define TW_ICEPT_PAYLOAD 128    /* reply payload bytes kept for copies that ask (status lines) */
 
 struct tw_icept_cfg {
 	const char *ifaces;              /* -i IFACE[,IFACE] ("any" allowed) */

@@ -28,7 +28,7 @@ expect 2 '-x is required' copy -s 10.1.1.1 -i x.pcap
 expect 2 '-s is required' copy -x 80-10.1.1.2:8080 -i x.pcap
 expect 2 '-i is required' copy -x 80-10.1.1.2:8080 -s 10.1.1.1
 expect 2 "-x: .*99999" copy -x 80-10.1.1.2:99999 -s 10.1.1.1 -i x.pcap
-expect 2 '-n' copy -x 80-10.1.1.2:8080 -s 10.1.1.1 -i x.pcap -n 0
+expect 2 '-n: number of copies' copy -x 80-10.1.1.2:8080 -s 10.1.1.1 -i x.pcap -n 0
 expect 2 '-a: speed' copy -x 80-10.1.1.2:8080 -s 10.1.1.1 -i x.pcap -a fast
 expect 2 '@MAC needs -o' copy -x '80@02:00:00:00:00:01-10.1.1.2:8080@02:00:00:00:00:02' -s 10.1.1.1 -i x.pcap
 expect 2 '-F FILTER is required' intercept
